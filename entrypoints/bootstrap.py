@@ -1,0 +1,72 @@
+"""The composition root: builds every collaborator from one Config. Nothing runs at import."""
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+from domain.sink import Sink
+from domain.source import Source
+
+from adapters.persistence.postgres_read_store import PostgresReadStore
+from adapters.persistence.sqlite_read_store import SqliteReadStore
+from application.commands.connections import ConnectionCommands
+from application.commands.pipelines import PipelineCommands
+from application.commands.projects import ProjectCommands
+from application.event_store import EventStore
+from application.ports.read_store import ReadStore
+from application.projections.connections import SinksProjection, SourcesProjection
+from application.projections.pipelines import PipelinesProjection
+from application.projections.projector import Projector
+from application.projections.projects import ProjectsProjection
+from entrypoints.config import Config, ConfigError
+
+
+@dataclass
+class Container:
+    """What the entry points use: stores, the projector and the command handlers."""
+
+    config: Config
+    store: EventStore
+    read_store: ReadStore
+    projector: Projector
+    sources: ConnectionCommands
+    sinks: ConnectionCommands
+    projects: ProjectCommands
+    pipelines: PipelineCommands
+
+    def close(self) -> None:
+        self.read_store.close()
+        self.store.close()
+
+
+def event_store_env(config: Config) -> dict[str, str]:
+    """eventsourcing settings: an SQLite file, or the PostgreSQL database of the URL."""
+    if config.database_url is None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(config.data_dir / "events.sqlite"), "SQLITE_LOCK_TIMEOUT": "10"}
+    url = urlparse(config.database_url)
+    if url.scheme not in ("postgres", "postgresql") or not url.path.strip("/"):
+        raise ConfigError("VIEWFINDER_DATABASE_URL must look like postgresql://user@host:5432/dbname.")
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": url.path.strip("/"),
+            "POSTGRES_HOST": url.hostname or "127.0.0.1", "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""), "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8", "POSTGRES_CONNECT_TIMEOUT": "10"}
+
+
+def build_read_store(config: Config) -> ReadStore:
+    if config.database_url is None:
+        return SqliteReadStore(config.data_dir / "readmodels.sqlite")
+    return PostgresReadStore(config.database_url)
+
+
+def bootstrap(config: Config) -> Container:
+    """Build the container; connects to the databases and creates missing tables."""
+    store = EventStore(env=event_store_env(config))
+    read_store = build_read_store(config)
+    projector = Projector(store, read_store, [SourcesProjection(), SinksProjection(), ProjectsProjection(),
+                                              PipelinesProjection()])
+    projector.set_up()
+    return Container(config=config, store=store, read_store=read_store, projector=projector,
+                     sources=ConnectionCommands(store, Source), sinks=ConnectionCommands(store, Sink),
+                     projects=ProjectCommands(store), pipelines=PipelineCommands(store))
