@@ -1,0 +1,1 @@
+"""Media adapters: the filesystem blob store and the OpenCV image codec."""
