@@ -1,0 +1,79 @@
+"""The `viewfinder` command: serve | api | engine | projections rebuild | projections status."""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from types import FrameType
+
+
+def _container():  # type: ignore[no-untyped-def]
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.config import Config
+
+    return bootstrap(Config.from_env())
+
+
+def run_engine() -> int:
+    from entrypoints.engine import Engine
+
+    engine = Engine(_container())
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        engine.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    engine.run()
+    return 0
+
+
+def run_api() -> int:
+    from entrypoints.config import Config
+    from entrypoints.gunicorn_app import GunicornApp
+
+    GunicornApp(Config.from_env()).run()
+    return 0
+
+
+def run_serve() -> int:
+    from entrypoints.supervisor import supervise
+
+    return supervise()
+
+
+def rebuild_projections() -> int:
+    container = _container()
+    events = container.projector.rebuild()
+    print(json.dumps({"replayed_events": events, "positions": container.projector.positions()}))
+    return 0
+
+
+def projection_status() -> int:
+    container = _container()
+    print(json.dumps({"positions": container.projector.positions(), "lag": container.projector.lag()}))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="viewfinder", description="Self-hosted backend for edge computer vision.")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="API and engine on this machine (the embedded default)")
+    commands.add_parser("api", help="only the HTTP API (gunicorn, gthread workers)")
+    commands.add_parser("engine", help="only the engine: projections (scale-out)")
+    projections = commands.add_parser("projections", help="read-model maintenance")
+    projections.add_argument("action", choices=["rebuild", "status"])
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = parser().parse_args(argv)
+    if args.command == "projections":
+        return rebuild_projections() if args.action == "rebuild" else projection_status()
+    return {"serve": run_serve, "api": run_api, "engine": run_engine}[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

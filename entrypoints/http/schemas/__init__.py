@@ -1,0 +1,1 @@
+"""marshmallow schemas of every request body (and the documented response shapes)."""
