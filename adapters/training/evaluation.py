@@ -1,0 +1,80 @@
+"""Scoring exported models on the testing subset: classification metrics and COCO mAP."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+Metric = dict[str, Any]
+
+
+def metric(name: str, value: float, subset: str = "testing") -> Metric:
+    """One metric in the API shape."""
+    return {"name": name, "value": round(float(value), 6), "subset": subset}
+
+
+def classification_metrics(targets: np.ndarray, probs: np.ndarray, exclusive: bool,
+                           subset: str = "testing") -> list[Metric]:
+    """Accuracy and macro precision/recall/F1; `targets` are multi-hot [N, C]."""
+    if exclusive:
+        predicted = np.eye(probs.shape[1], dtype=bool)[probs.argmax(axis=1)]
+    else:
+        predicted = probs >= 0.5
+    truth = targets.astype(bool)
+    accuracy = float((predicted == truth).all(axis=1).mean())
+    tp = (predicted & truth).sum(axis=0)
+    precision = np.where(predicted.sum(0) > 0, tp / np.maximum(predicted.sum(0), 1), 0.0)
+    recall = np.where(truth.sum(0) > 0, tp / np.maximum(truth.sum(0), 1), 0.0)
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    present = truth.sum(0) > 0
+    return [
+        metric("accuracy", accuracy, subset),
+        metric("precision", precision[present].mean(), subset),
+        metric("recall", recall[present].mean(), subset),
+        metric("f1", f1[present].mean(), subset),
+    ]
+
+
+def coco_map(
+    image_sizes: Sequence[tuple[int, int]],
+    truths: Sequence[Sequence[tuple[int, list[float]]]],
+    detections: Sequence[Sequence[tuple[int, float, list[float]]]],
+    classes: int,
+) -> tuple[float, float]:
+    """COCO mAP@0.5 and mAP@0.5:0.95 (pycocotools) for xywh boxes per image.
+
+    truths[i] = [(class, [x, y, w, h])]; detections[i] = [(class, score, [x, y, w, h])].
+    """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    images = [{"id": i, "height": h, "width": w} for i, (h, w) in enumerate(image_sizes)]
+    pairs = [(i, c, box) for i, items in enumerate(truths) for c, box in items]
+    annotations = [
+        {"id": n + 1, "image_id": i, "category_id": c, "bbox": box, "area": box[2] * box[3],
+         "iscrowd": 0}
+        for n, (i, c, box) in enumerate(pairs)
+    ]
+    if not annotations:
+        return 0.0, 0.0
+    results = [
+        {"image_id": i, "category_id": c, "score": s, "bbox": box}
+        for i, items in enumerate(detections) for c, s, box in items
+    ]
+    if not results:
+        return 0.0, 0.0
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth = COCO()
+        truth.dataset = {"images": images, "annotations": annotations,
+                         "categories": [{"id": c} for c in range(classes)]}
+        truth.createIndex()
+        evaluation = COCOeval(truth, truth.loadRes(results), "bbox")
+        evaluation.params.maxDets = [1, 10, 100]
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return float(max(evaluation.stats[1], 0.0)), float(max(evaluation.stats[0], 0.0))
