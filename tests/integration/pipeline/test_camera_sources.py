@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from pipeline_peers import MjpegServer, RtspServer, index_of, write_video
+from camera_peers import MjpegServer, RtspServer, index_of, write_video
 
 from adapters.sources import IpCameraSource, LiveCameraSource, UsbCameraSource, build_source
 from application.ports.frames import Frame, FrameSource, SourceUnavailableError

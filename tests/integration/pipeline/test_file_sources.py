@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from pipeline_peers import index_of, numbered_image, write_video
+from camera_peers import index_of, numbered_image, write_video
 
 from adapters.sources import ImagesFolderSource, VideoFileSource, build_source
 from application.ports.frames import Frame, FrameSource, SourceUnavailableError

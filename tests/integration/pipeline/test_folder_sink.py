@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from pipeline_peers import sample_frame, sample_prediction
+from sink_peers import sample_frame, sample_prediction
 
 from adapters.sinks import FolderSink, build_sink
 from application.ports.sinks import SinkUnavailableError

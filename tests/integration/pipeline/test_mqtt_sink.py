@@ -13,7 +13,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from pipeline_peers import PrivateBroker, sample_frame, sample_prediction
+from sink_peers import PrivateBroker, sample_frame, sample_prediction
 
 from adapters.sinks import MqttSink, build_sink
 from application.ports.sinks import SinkUnavailableError

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from pipeline_peers import RosbridgeServer, sample_frame, sample_prediction
+from sink_peers import RosbridgeServer, sample_frame, sample_prediction
 
 from adapters.sinks import RosSink, build_sink
 from application.ports.sinks import SinkUnavailableError

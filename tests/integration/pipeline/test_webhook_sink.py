@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from pipeline_peers import WebhookServer, sample_frame, sample_prediction
+from sink_peers import WebhookServer, sample_frame, sample_prediction
 
 from adapters.sinks import WebhookSink, build_sink
 from application.ports.sinks import SinkUnavailableError
