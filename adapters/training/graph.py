@@ -42,13 +42,18 @@ def resize(node: Node, sizes: Node) -> Node:
     )
 
 
-def longest_side_sizes(image: Node, size: int) -> tuple[Node, Node]:
-    """Return (i64 [2] new sizes, f32 scale) so the longest side becomes `size`."""
+def resize_longest_side(image: Node, nchw: Node, size: int) -> tuple[Node, Node]:
+    """Resize [1,3,H,W] so the longest side becomes `size`; return it and f32 [2] (sy, sx)."""
     op = ops()
-    hw = op.convert(op.gather(op.shape_of(image), const([1, 2], np.int64), const(0, np.int64)), "f32")
-    scale = op.divide(const(float(size)), op.reduce_max(hw, const([0], np.int64), False))
-    sizes = op.floor(op.add(op.multiply(hw, scale), const(0.5)))
-    return op.convert(op.maximum(sizes, const(1.0)), "i64"), scale
+    hw = op.gather(op.shape_of(image), const([1, 2], np.int64), const(0, np.int64))
+    longest = op.reduce_max(hw, const([0], np.int64), True)
+    # Integer round-half-up. A float version (floor(hw * size / max + 0.5)) came out inverted
+    # once the IR was saved and read back (OpenVINO 2026.4 CPU), so keep this integer form.
+    sizes = op.divide(op.add(op.multiply(hw, const(2 * size, np.int64)), longest),
+                      op.multiply(longest, const(2, np.int64)))
+    resized = resize(nchw, sizes)
+    new_hw = op.gather(op.shape_of(resized), const([2, 3], np.int64), const(0, np.int64))
+    return resized, op.divide(op.convert(new_hw, "f32"), op.convert(hw, "f32"))
 
 
 def conv(node: Node, weights: np.ndarray, dilation: int = 1, reflect: int = 0) -> Node:

@@ -30,12 +30,10 @@ def resize_f32(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def fit_longest_side(height: int, width: int, size: int) -> tuple[int, int, float]:
-    """Return (new_h, new_w, scale) so the longest side becomes `size`; float32 like the graph."""
-    scale = np.float32(size) / np.float32(max(height, width))
-    new_h = int(np.floor(np.float32(height) * scale + np.float32(0.5)))
-    new_w = int(np.floor(np.float32(width) * scale + np.float32(0.5)))
-    return max(new_h, 1), max(new_w, 1), float(scale)
+def fit_longest_side(height: int, width: int, size: int) -> tuple[int, int]:
+    """Return (new_h, new_w) so the longest side becomes `size`, rounded half up like the graph."""
+    longest = max(height, width)
+    return (2 * height * size + longest) // (2 * longest), (2 * width * size + longest) // (2 * longest)
 
 
 def subset(samples: Sequence[TrainingSample], name: str) -> list[TrainingSample]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.training.classification import SoftHogClassificationTrainer
+from adapters.training.detection import CellDetectionTrainer
 from application.errors import NotFoundError
 from application.ports.training import ModelArchitecture, TaskType, Trainer
 
@@ -41,4 +42,4 @@ class TrainerRegistry:
 
 def default_registry() -> TrainerRegistry:
     """The CPU trainers that ship with Viewfinder."""
-    return TrainerRegistry([SoftHogClassificationTrainer()])
+    return TrainerRegistry([SoftHogClassificationTrainer(), CellDetectionTrainer()])
