@@ -8,6 +8,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.aggregate import Aggregate
+from domain.dataset_item import DatasetItem
+from domain.dataset_view import DatasetView
 from domain.labels import Label
 from domain.name_claim import NameClaim
 from domain.pipeline import Pipeline
@@ -44,7 +46,8 @@ class EventStore(Application[UUID]):
 
     name = "Viewfinder"
     log_section_size = 1000
-    snapshotting_intervals = {cls: SNAPSHOT_INTERVAL for cls in (Project, Source, Sink, Pipeline, NameClaim)}
+    snapshotting_intervals = {cls: SNAPSHOT_INTERVAL for cls in (Project, Source, Sink, Pipeline, NameClaim,
+                                                                DatasetItem, DatasetView)}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

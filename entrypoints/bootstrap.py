@@ -6,17 +6,26 @@ from urllib.parse import unquote, urlparse
 from domain.sink import Sink
 from domain.source import Source
 
+from adapters.media.filesystem import FilesystemMediaStore
+from adapters.media.opencv_codec import OpenCvImageCodec
 from adapters.persistence.postgres_read_store import PostgresReadStore
 from adapters.persistence.sqlite_read_store import SqliteReadStore
 from application.commands.connections import ConnectionCommands
+from application.commands.dataset import DatasetCommands
 from application.commands.pipelines import PipelineCommands
 from application.commands.projects import ProjectCommands
+from application.commands.views import ViewCommands
 from application.event_store import EventStore
+from application.policies import PolicyRunner, WhenLabelRemovedStripIt
+from application.ports.media import ImageCodec, MediaStore
 from application.ports.read_store import ReadStore
 from application.projections.connections import SinksProjection, SourcesProjection
+from application.projections.dataset import DatasetItemsProjection
+from application.projections.history import HistoryProjection
 from application.projections.pipelines import PipelinesProjection
 from application.projections.projector import Projector
 from application.projections.projects import ProjectsProjection
+from application.projections.views import DatasetViewsProjection
 from entrypoints.config import Config, ConfigError
 
 
@@ -28,10 +37,15 @@ class Container:
     store: EventStore
     read_store: ReadStore
     projector: Projector
+    policies: PolicyRunner
+    media: MediaStore
+    codec: ImageCodec
     sources: ConnectionCommands
     sinks: ConnectionCommands
     projects: ProjectCommands
     pipelines: PipelineCommands
+    dataset: DatasetCommands
+    views: ViewCommands
 
     def close(self) -> None:
         self.read_store.close()
@@ -64,9 +78,16 @@ def bootstrap(config: Config) -> Container:
     """Build the container; connects to the databases and creates missing tables."""
     store = EventStore(env=event_store_env(config))
     read_store = build_read_store(config)
-    projector = Projector(store, read_store, [SourcesProjection(), SinksProjection(), ProjectsProjection(),
-                                              PipelinesProjection()])
+    projector = Projector(store, read_store, [
+        SourcesProjection(), SinksProjection(), ProjectsProjection(), PipelinesProjection(),
+        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection()])
     projector.set_up()
-    return Container(config=config, store=store, read_store=read_store, projector=projector,
-                     sources=ConnectionCommands(store, Source), sinks=ConnectionCommands(store, Sink),
-                     projects=ProjectCommands(store), pipelines=PipelineCommands(store))
+    media = FilesystemMediaStore(config.data_dir / "media")
+    codec = OpenCvImageCodec(max_pixels=config.max_image_pixels)
+    dataset = DatasetCommands(store, media, codec)
+    policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset)])
+    policies.set_up()
+    return Container(config=config, store=store, read_store=read_store, projector=projector, policies=policies,
+                     media=media, codec=codec, sources=ConnectionCommands(store, Source),
+                     sinks=ConnectionCommands(store, Sink), projects=ProjectCommands(store),
+                     pipelines=PipelineCommands(store), dataset=dataset, views=ViewCommands(store))

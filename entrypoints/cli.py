@@ -1,4 +1,4 @@
-"""The `viewfinder` command: serve | api | engine | projections rebuild | projections status."""
+"""The `viewfinder` command: serve | api | engine | projections rebuild|status | media sweep."""
 
 import argparse
 import json
@@ -56,6 +56,16 @@ def projection_status() -> int:
     return 0
 
 
+def sweep_media_files() -> int:
+    from application.media_sweep import sweep_media
+
+    container = _container()
+    container.projector.catch_up()
+    removed = sweep_media(container.media, container.read_store)
+    print(json.dumps({"removed": removed}))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="viewfinder", description="Self-hosted backend for edge computer vision.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -64,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("engine", help="only the engine: projections (scale-out)")
     projections = commands.add_parser("projections", help="read-model maintenance")
     projections.add_argument("action", choices=["rebuild", "status"])
+    media = commands.add_parser("media", help="media file maintenance")
+    media.add_argument("action", choices=["sweep"], help="remove files no item references (older than 1 h)")
     return root
 
 
@@ -72,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "projections":
         return rebuild_projections() if args.action == "rebuild" else projection_status()
+    if args.command == "media":
+        return sweep_media_files()
     return {"serve": run_serve, "api": run_api, "engine": run_engine}[args.command]()
 
 

@@ -37,6 +37,8 @@ class Config:
     api_threads: int = 8
     max_body_bytes: int = 64 * 1024 * 1024
     max_config_bytes: int = 64 * 1024
+    max_image_bytes: int = 50 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
     consistency_timeout_s: float = 5.0
     engine_poll_interval_s: float = 0.01
 
@@ -56,6 +58,8 @@ class Config:
             api_workers=_int(env, "VIEWFINDER_API_WORKERS", 2),
             api_threads=_int(env, "VIEWFINDER_API_THREADS", 8),
             max_body_bytes=_int(env, "VIEWFINDER_MAX_BODY_BYTES", 64 * 1024 * 1024),
+            max_image_bytes=_int(env, "VIEWFINDER_MAX_IMAGE_BYTES", 50 * 1024 * 1024),
+            max_image_pixels=_int(env, "VIEWFINDER_MAX_IMAGE_PIXELS", 100_000_000),
             consistency_timeout_s=_float(env, "VIEWFINDER_CONSISTENCY_TIMEOUT", 5.0),
             engine_poll_interval_s=_float(env, "VIEWFINDER_ENGINE_POLL_INTERVAL", 0.01),
         )

@@ -7,18 +7,20 @@ from domain.name_claim import NameClaim
 from application.event_store import EventStore
 
 
-def claim_name(store: EventStore, kind: str, name: str, owner_id: UUID, user: str) -> NameClaim:
+def claim_name(store: EventStore, kind: str, name: str, owner_id: UUID, user: str,
+               scope: str = "") -> NameClaim:
     """The claim of `name` for `owner_id`: a new one, or an existing released one reclaimed."""
-    claim_id = NameClaim.create_id(kind, name)
+    claim_id = NameClaim.create_id(kind, name, scope)
     existing = store.find(claim_id)
     if isinstance(existing, NameClaim):
         existing.claim(owner_id, name, user)
         return existing
-    return NameClaim(kind=kind, name=name, scope="", owner_id=owner_id, user=user)
+    return NameClaim(kind=kind, name=name, scope=scope, owner_id=owner_id, user=user)
 
 
-def release_name(store: EventStore, kind: str, name: str, owner_id: UUID, user: str) -> NameClaim | None:
-    claim = store.find(NameClaim.create_id(kind, name))
+def release_name(store: EventStore, kind: str, name: str, owner_id: UUID, user: str,
+                 scope: str = "") -> NameClaim | None:
+    claim = store.find(NameClaim.create_id(kind, name, scope))
     if isinstance(claim, NameClaim):
         claim.release(owner_id, user)
         return claim

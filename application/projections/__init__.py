@@ -37,7 +37,10 @@ class Projection(ABC):
                 for event_class in getattr(value, "handled_events", ()):
                     cls._handlers[event_class] = attr
 
-    def process(self, event: Any, tx: Transaction) -> None:
+    position = 0  # log position of the event being processed, for handlers that record it
+
+    def process(self, event: Any, tx: Transaction, position: int = 0) -> None:
+        self.position = position
         for klass in type(event).__mro__:
             attr = self._handlers.get(klass)
             if attr is not None:

@@ -47,7 +47,7 @@ class Projector:
                 position = tx.lock_tracking(projection.name)
                 for event_position, event in events:
                     if event_position > position:
-                        projection.process(event, tx)
+                        projection.process(event, tx, event_position)
                 if events[-1][0] > position:
                     tx.execute("UPDATE rm_tracking SET position = ? WHERE projection = ?",
                                (events[-1][0], projection.name))

@@ -9,10 +9,19 @@ from entrypoints.http import errors
 from entrypoints.http.middleware import BodyLimit, CallerIdentity, PathIds
 from entrypoints.http.openapi import Docs, OpenApi, docs_static_dir
 from entrypoints.http.resources import ReadYourWrites
+from entrypoints.http.resources.annotations import ItemAnnotations, ItemHistory, ProjectHistory
 from entrypoints.http.resources.connections import Connection, ConnectionKind, Connections
+from entrypoints.http.resources.dataset import (
+    DatasetItem,
+    DatasetItemMedia,
+    DatasetItems,
+    DatasetItemTags,
+    DatasetTags,
+)
 from entrypoints.http.resources.health import Health
 from entrypoints.http.resources.pipelines import ProjectPipeline
 from entrypoints.http.resources.projects import Project, ProjectLabels, Projects, TrainingConfiguration
+from entrypoints.http.resources.views import View, ViewItems, Views
 from entrypoints.http.schemas.connections import SINK_SCHEMAS, SOURCE_SCHEMAS
 
 
@@ -41,8 +50,31 @@ def create_app(container: Container) -> falcon.App:
                   TrainingConfiguration(projects, read, consistency))
     app.add_route("/api/projects/{project_id}/pipeline", ProjectPipeline(container.pipelines, read, consistency))
 
+    add_dataset_routes(app, container, consistency)
     app.add_route("/api/health", Health(config, container.projector))
     app.add_route("/api/openapi.json", OpenApi())
     app.add_route("/api/docs", Docs())
     app.add_static_route("/api/docs/static", str(docs_static_dir()))
     return app
+
+
+def add_dataset_routes(app: falcon.App, container: Container, consistency: ReadYourWrites) -> None:
+    read, dataset = container.read_store, container.dataset
+    base = "/api/projects/{project_id}/dataset"
+    item = f"{base}/items/{{item_id}}"
+    tags = DatasetTags(dataset, read, consistency)
+    media = DatasetItemMedia(read, container.media)
+    app.add_route(f"{base}/items", DatasetItems(dataset, read, consistency, container.config.max_image_bytes))
+    app.add_route(f"{base}/items/tags", tags, suffix="bulk")
+    app.add_route(f"{base}/tags", tags)
+    app.add_route(item, DatasetItem(dataset, read, consistency))
+    app.add_route(f"{item}/binary", media, suffix="binary")
+    app.add_route(f"{item}/thumbnail", media, suffix="thumbnail")
+    app.add_route(f"{item}/tags", DatasetItemTags(read))
+    app.add_route(f"{item}/annotations", ItemAnnotations(dataset, read, consistency, container.store))
+    app.add_route(f"{item}/history", ItemHistory(read))
+    views = container.views
+    app.add_route(f"{base}/views", Views(views, read, consistency))
+    app.add_route(f"{base}/views/{{view_id}}", View(views, read, consistency))
+    app.add_route(f"{base}/views/{{view_id}}/items", ViewItems(views, read, consistency))
+    app.add_route("/api/projects/{project_id}/history", ProjectHistory(read))

@@ -1,0 +1,17 @@
+"""Removing media files that no item references: what a crash between bytes and event leaves."""
+
+from application.ports.media import MediaStore
+from application.ports.read_store import ReadStore
+
+GRACE_S = 3600.0
+
+
+def is_referenced(read: ReadStore, sha256: str) -> bool:
+    row = read.query_one("SELECT 1 AS found FROM rm_items WHERE media_sha256 = ? OR thumbnail_sha256 = ? LIMIT 1",
+                         (sha256, sha256))
+    return row is not None
+
+
+def sweep_media(media: MediaStore, read: ReadStore, grace_s: float = GRACE_S) -> list[str]:
+    """Delete unreferenced files older than the grace period (uploads in flight are younger)."""
+    return media.sweep(lambda sha256: is_referenced(read, sha256), older_than_s=grace_s)
