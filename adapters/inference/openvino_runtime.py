@@ -42,6 +42,8 @@ def write_rt_info(model: Any, info: dict[str, Any]) -> None:
 
 
 def read_rt_info(model: Any) -> dict[str, Any]:
-    """Read back what write_rt_info stored."""
+    """Read back what write_rt_info stored; KeyError when the model has none."""
+    if not model.has_rt_info([RT_SECTION]):
+        raise KeyError(RT_SECTION)
     keys = model.get_rt_info()[RT_SECTION].keys()
     return {key: json.loads(model.get_rt_info([RT_SECTION, key]).astype(str)) for key in keys}
