@@ -12,17 +12,31 @@ from adapters.inference.openvino_runtime import compile_on_cpu, core
 from adapters.training import graph
 from adapters.training.evaluation import Metric, classification_metrics
 from adapters.training.images import (
-    check_every_label_trained, each_decoded, label_ids, resize_f32, subset,
+    check_every_label_trained,
+    each_decoded,
+    label_ids,
+    resize_f32,
+    subset,
 )
 from adapters.training.mlp import (
-    Adam, Mlp, fold_standardisation, sigmoid, sigmoid_cross_entropy, softmax,
+    Adam,
+    Mlp,
+    fold_standardisation,
+    sigmoid,
+    sigmoid_cross_entropy,
+    softmax,
     softmax_cross_entropy,
 )
 from adapters.training.soft_hog import SoftHog
 from adapters.training.training_loop import minibatches, report_epoch
 from application.ports.training import (
-    ModelArchitecture, ParameterDescription, TrainedModel, Trainer, TrainingReporter,
-    TrainingRequest, TrainingSample,
+    ModelArchitecture,
+    ParameterDescription,
+    TrainedModel,
+    Trainer,
+    TrainingReporter,
+    TrainingRequest,
+    TrainingSample,
 )
 
 ARCHITECTURE = ModelArchitecture(
@@ -174,7 +188,7 @@ class SoftHogClassificationTrainer(Trainer):
             "model_type": "viewfinder",
             "task_type": "classification",
             "architecture": self.architecture.id,
-            "labels": [{"id": l.id, "name": l.name, "color": l.color} for l in request.labels],
+            "labels": [{"id": x.id, "name": x.name, "color": x.color} for x in request.labels],
             "exclusive_labels": request.exclusive_labels,
             "outputs": {"probs": "softmax" if request.exclusive_labels else "sigmoid"},
             "preprocessing": {"input": "image", "element_type": "u8", "layout": "NHWC",

@@ -9,7 +9,11 @@ import numpy as np
 
 from adapters.inference.openvino_runtime import compile_on_cpu, core
 from adapters.training.detection_features import (
-    STRIDE, DetectionFeatures, dihedral, dihedral_boxes, neighbourhoods,
+    STRIDE,
+    DetectionFeatures,
+    dihedral,
+    dihedral_boxes,
+    neighbourhoods,
 )
 from adapters.training.detection_model import HEAT_PRIOR, CellDetector
 from adapters.training.detection_targets import annotation_boxes, cell_targets, focal_loss, smooth_l1
@@ -18,8 +22,13 @@ from adapters.training.images import check_every_label_trained, each_decoded, st
 from adapters.training.mlp import Adam, Mlp, fold_standardisation
 from adapters.training.training_loop import report_epoch
 from application.ports.training import (
-    ModelArchitecture, ParameterDescription, TrainedModel, Trainer, TrainingReporter,
-    TrainingRequest, TrainingSample,
+    ModelArchitecture,
+    ParameterDescription,
+    TrainedModel,
+    Trainer,
+    TrainingReporter,
+    TrainingRequest,
+    TrainingSample,
 )
 
 P = ParameterDescription
@@ -181,7 +190,7 @@ class CellDetectionTrainer(Trainer):
             "model_type": "viewfinder",
             "task_type": "detection",
             "architecture": self.architecture.id,
-            "labels": [{"id": l.id, "name": l.name, "color": l.color} for l in request.labels],
+            "labels": [{"id": x.id, "name": x.name, "color": x.color} for x in request.labels],
             "exclusive_labels": True,
             "outputs": {"boxes": "[N,4] x1,y1,x2,y2 in input pixels", "scores": "[N]",
                         "labels": "[N] index into labels"},

@@ -42,7 +42,8 @@ class DetectionFeatures:
         """Return the float32 working image and its scale factors (sy, sx)."""
         height, width = image_bgr.shape[:2]
         h, w = fit_longest_side(height, width, self.input_size)
-        return resize_f32(image_bgr, w, h), np.array([h, w], np.float32) / np.array([height, width], np.float32)
+        scale = np.array([h, w], np.float32) / np.array([height, width], np.float32)
+        return resize_f32(image_bgr, w, h), scale
 
     def cells(self, image: np.ndarray) -> np.ndarray:
         """Return [C, h, w] cell maps of a float32 working image."""

@@ -10,7 +10,10 @@ import numpy as np
 
 from adapters.training import graph
 from adapters.training.detection_features import (
-    STRIDE, DetectionFeatures, head_kernel, neighbourhoods,
+    STRIDE,
+    DetectionFeatures,
+    head_kernel,
+    neighbourhoods,
 )
 from adapters.training.detection_targets import decode_boxes, nms, peaks
 from adapters.training.mlp import Mlp, sigmoid
@@ -83,8 +86,10 @@ class CellDetector:
         shape = op.shape_of(heat)
         h = op.gather(shape, c(2, np.int64), c(0, np.int64))
         w = op.gather(shape, c(3, np.int64), c(0, np.int64))
-        gy = op.reshape(op.range(c(0.5), op.convert(h, "f32"), c(1.0), "f32"), c([1, 1, -1, 1], np.int64), False)
-        gx = op.reshape(op.range(c(0.5), op.convert(w, "f32"), c(1.0), "f32"), c([1, 1, 1, -1], np.int64), False)
+        gy = op.reshape(op.range(c(0.5), op.convert(h, "f32"), c(1.0), "f32"),
+                        c([1, 1, -1, 1], np.int64), False)
+        gx = op.reshape(op.range(c(0.5), op.convert(w, "f32"), c(1.0), "f32"),
+                        c([1, 1, 1, -1], np.int64), False)
         dx, dy, lw, lh = op.split(regression, c(1, np.int64), 4).outputs()
         k = op.multiply(op.power(scale, c(-1.0)), c(float(STRIDE)))
         ky, kx = (op.gather(k, c(i, np.int64), c(0, np.int64)) for i in (0, 1))

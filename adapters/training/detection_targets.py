@@ -40,7 +40,8 @@ def annotation_boxes(annotations: list[dict], label_index: dict[str, int]) -> tu
     return np.array(boxes, np.float32).reshape(-1, 4), np.array(classes, np.int64)
 
 
-def cell_targets(boxes: np.ndarray, classes: np.ndarray, h: int, w: int, n_classes: int) -> CellTargets:
+def cell_targets(boxes: np.ndarray, classes: np.ndarray, h: int, w: int,
+                 n_classes: int) -> CellTargets:
     """Gaussian heat peaks at box centres; regression in a 3x3 cell patch around each centre."""
     heat = np.zeros((n_classes, h, w), np.float32)
     regression = np.zeros((4, h, w), np.float32)
@@ -64,7 +65,8 @@ def cell_targets(boxes: np.ndarray, classes: np.ndarray, h: int, w: int, n_class
     return CellTargets(heat, regression, has_box)
 
 
-def focal_loss(logits: np.ndarray, target: np.ndarray, weight: np.ndarray, positives: int) -> tuple[float, np.ndarray]:
+def focal_loss(logits: np.ndarray, target: np.ndarray, weight: np.ndarray,
+               positives: int) -> tuple[float, np.ndarray]:
     """Penalty-reduced focal loss (CenterNet) and its gradient; `weight` reweights sampled cells."""
     p = np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-6, 1 - 1e-6)
     pos = target >= 1.0 - 1e-6
@@ -95,7 +97,8 @@ def peaks(heat: np.ndarray) -> np.ndarray:
     return heat * (heat >= np.max(windows, axis=0))
 
 
-def decode_boxes(regression: np.ndarray, scale: np.ndarray, stride: int, height: int, width: int) -> np.ndarray:
+def decode_boxes(regression: np.ndarray, scale: np.ndarray, stride: int, height: int,
+                 width: int) -> np.ndarray:
     """Turn [4,h,w] regression into [h*w, 4] x1y1x2y2 boxes in original image pixels, clipped."""
     _, h, w = regression.shape
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32) + np.float32(0.5)
@@ -107,7 +110,8 @@ def decode_boxes(regression: np.ndarray, scale: np.ndarray, stride: int, height:
     return np.clip(boxes, 0, limits)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, iou: float, keep: int) -> list[tuple[int, int, float]]:
+def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, iou: float,
+        keep: int) -> list[tuple[int, int, float]]:
     """Per-class greedy NMS on scores [C, N]; return (class, box index, score) sorted by score."""
     kept = []
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])

@@ -10,9 +10,9 @@ import numpy as np
 from application.ports.training import (
     InsufficientTrainingDataError,
     LabelSpec,
+    TrainingCancelledError,
     TrainingReporter,
     TrainingSample,
-    TrainingCancelledError,
 )
 
 

@@ -14,7 +14,10 @@ SHAPES = ["circle", "square", "triangle", "cross", "ring", "diamond", "x", "bars
 
 def labels_for(names: list[str]) -> list[LabelSpec]:
     """One LabelSpec per name, ids 'l0', 'l1', ..."""
-    return [LabelSpec(f"l{i}", n, f"#{(i * 53) % 256:02x}80{(i * 97) % 256:02x}") for i, n in enumerate(names)]
+    return [
+        LabelSpec(f"l{i}", n, f"#{(i * 53) % 256:02x}80{(i * 97) % 256:02x}")
+        for i, n in enumerate(names)
+    ]
 
 
 def _colour(rng: np.random.Generator, far_from: np.ndarray | None = None) -> np.ndarray:
@@ -34,7 +37,8 @@ def _poly(cx: float, cy: float, r: float, n: int, angle: float, inner: float = 1
 def draw_shape(img: np.ndarray, kind: str, cx: float, cy: float, r: float, colour: np.ndarray,
                angle: float) -> None:
     """Draw one shape of radius r centred at (cx, cy)."""
-    c, t = tuple(float(v) for v in colour) if len(colour) > 1 else float(colour[0]), max(int(r / 4), 2)
+    c = tuple(float(v) for v in colour) if len(colour) > 1 else float(colour[0])
+    t = max(int(r / 4), 2)
     if kind == "circle":
         cv2.circle(img, (int(cx), int(cy)), int(r), c, -1, cv2.LINE_AA)
     elif kind == "square":
@@ -58,7 +62,8 @@ def draw_shape(img: np.ndarray, kind: str, cx: float, cy: float, r: float, colou
             cv2.line(img, (int(cx - r), y), (int(cx + r), y), c, max(t - 1, 2))
     elif kind == "moon":
         cv2.circle(img, (int(cx), int(cy)), int(r), c, -1, cv2.LINE_AA)
-        cv2.circle(img, (int(cx + r * 0.5), int(cy - r * 0.2)), int(r * 0.8), 0.0 * c if isinstance(c, float) else (0.0, 0.0, 0.0), -1)
+        hole = 0.0 if isinstance(c, float) else (0.0, 0.0, 0.0)
+        cv2.circle(img, (int(cx + r * 0.5), int(cy - r * 0.2)), int(r * 0.8), hole, -1)
 
 
 def textured_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

@@ -11,10 +11,13 @@ from training_fakes import FakeReporter
 
 from adapters.inference.openvino_model import OpenVINOModel
 from adapters.inference.openvino_runtime import compile_on_cpu, core
-from adapters.training.classification import SoftHogClassificationTrainer, SoftHogClassifier
+from adapters.training.classification import SoftHogClassificationTrainer
 from adapters.training.images import decode_bgr
 from application.ports.training import (
-    InsufficientTrainingDataError, TrainedModel, TrainingCancelledError, TrainingRequest,
+    InsufficientTrainingDataError,
+    TrainedModel,
+    TrainingCancelledError,
+    TrainingRequest,
 )
 from benchmarks.training.synthetic import SHAPES, classification_samples, labels_for
 
