@@ -1,14 +1,21 @@
-"""ROS sink: std_msgs/String JSON messages through a rosbridge server (ROS 1 and ROS 2 alike)."""
+"""ROS sink: std_msgs/String JSON messages through a rosbridge server (ROS 1 and ROS 2 alike).
+
+Tested against a small rosbridge-protocol server written for the tests (WebSocket + the
+advertise/publish/unadvertise operations), not against a real ROS installation.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from adapters.sinks.payload import build_message, parse_output_formats
 from application.ports.frames import Frame
 from application.ports.sinks import FrameSink, PredictionPayload, SinkStats, SinkUnavailableError
+
+logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "std_msgs/String"
 
@@ -38,9 +45,7 @@ class RosSink(FrameSink):
         ros.factory.maxDelay = 10.0  # the default backoff grows to an hour
         # Without reconnect_on_close the topic forgets its advertisement when the connection
         # drops, so the first publish after a reconnection advertises again, in order.
-        self._topic = roslibpy.Topic(
-            ros, self._topic_name, MESSAGE_TYPE, reconnect_on_close=False
-        )
+        self._topic = roslibpy.Topic(ros, self._topic_name, MESSAGE_TYPE, reconnect_on_close=False)
         return ros
 
     def send(
@@ -70,10 +75,13 @@ class RosSink(FrameSink):
         ros, self._ros = self._ros, None
         if ros is None:
             return
+        ros.factory._stop = True  # roslibpy exposes no public way to cancel reconnecting
         if ros.is_connected:
             self._topic.unadvertise()
-            ros.close()
-        ros.factory._stop = True  # roslibpy exposes no public way to cancel reconnecting
+            try:
+                ros.close(self._connect_timeout)
+            except Exception:  # closing must never crash the pipeline; the socket goes anyway
+                logger.warning("rosbridge at %s:%s did not close cleanly", self._host, self._port)
 
     @property
     def stats(self) -> SinkStats:

@@ -69,7 +69,8 @@ class IpCameraSource(LiveCameraSource):
         capture = cv2.VideoCapture(self._connect_url(), cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            raise SourceUnavailableError(f"{self.description} cannot be reached.")
+            refused = " or refused the credentials" if self._auth_required else ""
+            raise SourceUnavailableError(f"{self.description} cannot be reached{refused}.")
         return capture
 
     def _connect_url(self) -> str:

@@ -56,8 +56,8 @@ class LiveCameraSource(FrameSource):
                     self._fail(f"{self.description} stopped delivering frames.")
                     return
                 self._publish(image)
-        except cv2.error as error:
-            self._fail(f"{self.description} failed: {error.msg}")
+        except Exception as error:  # whatever breaks the grabber must reach read()
+            self._fail(f"{self.description} failed: {error}")
         finally:
             capture.release()
 

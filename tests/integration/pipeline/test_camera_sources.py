@@ -58,7 +58,9 @@ def test_a_slow_reader_of_a_live_camera_gets_the_newest_frame_and_drops_are_coun
     assert stats.read == 2
 
 
-def test_credentials_come_from_the_environment_and_never_appear_in_messages() -> None:
+def test_credentials_come_from_the_environment_and_never_appear_in_messages(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     env = {"VIEWFINDER_IP_CAMERA_USERNAME": "op@site", "VIEWFINDER_IP_CAMERA_PASSWORD": "s3:cr/t"}
     token = base64.b64encode(b"op@site:s3:cr/t").decode()
     with MjpegServer(basic_auth=token) as camera:
@@ -68,9 +70,14 @@ def test_credentials_come_from_the_environment_and_never_appear_in_messages() ->
         assert f"Basic {token}" in camera.authorizations
         with pytest.raises(SourceUnavailableError, match="VIEWFINDER_IP_CAMERA_USERNAME"):
             IpCameraSource(camera.url, auth_required=True, env={}).open()
+        wrong = {**env, "VIEWFINDER_IP_CAMERA_PASSWORD": "s3:wrong"}
+        with pytest.raises(SourceUnavailableError, match="refused the credentials"):
+            IpCameraSource(camera.url, auth_required=True, env=wrong).open()
     with pytest.raises(SourceUnavailableError) as raised:
         IpCameraSource(camera.url, auth_required=True, env=env).open()
     assert "s3" not in str(raised.value) and "op@" not in str(raised.value)
+    logged = capfd.readouterr()  # what OpenCV and FFmpeg printed
+    assert "s3" not in logged.err + logged.out and "op%40" not in logged.err + logged.out
 
 
 def test_an_unreachable_camera_is_unavailable_with_a_readable_message() -> None:
