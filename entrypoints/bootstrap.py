@@ -1,11 +1,16 @@
 """The composition root: builds every collaborator from one Config. Nothing runs at import."""
 
+import os
+import socket
 from dataclasses import dataclass
+
+import dramatiq
 from urllib.parse import unquote, urlparse
 
 from domain.sink import Sink
 from domain.source import Source
 
+from adapters.dramatiq_queue import DramatiqJobQueue, build_broker, declare_run_job
 from adapters.media.filesystem import FilesystemMediaStore
 from adapters.media.opencv_codec import OpenCvImageCodec
 from adapters.persistence.postgres_read_store import PostgresReadStore
@@ -16,17 +21,37 @@ from application.commands.pipelines import PipelineCommands
 from application.commands.projects import ProjectCommands
 from application.commands.views import ViewCommands
 from application.event_store import EventStore
+from application.jobs.commands import JobCommands
+from application.jobs.diagnostic import DiagnosticSleep
+from application.jobs.dispatch import JobRecovery, WhenJobSubmittedEnqueueIt
+from application.jobs.handler import JobHandler
+from application.jobs.log import JobLog
+from application.jobs.runner import JobRunner
 from application.policies import PolicyRunner, WhenLabelRemovedStripIt
 from application.ports.media import ImageCodec, MediaStore
 from application.ports.read_store import ReadStore
 from application.projections.connections import SinksProjection, SourcesProjection
 from application.projections.dataset import DatasetItemsProjection
 from application.projections.history import HistoryProjection
+from application.projections.jobs import JobsProjection
 from application.projections.pipelines import PipelinesProjection
 from application.projections.projector import Projector
 from application.projections.projects import ProjectsProjection
 from application.projections.views import DatasetViewsProjection
 from entrypoints.config import Config, ConfigError
+
+
+@dataclass
+class Jobs:
+    """Everything about background jobs: commands, handlers, queue, runner, recovery."""
+
+    commands: JobCommands
+    handlers: dict[str, JobHandler]
+    log: JobLog
+    broker: dramatiq.Broker
+    queue: DramatiqJobQueue
+    runner: JobRunner
+    recovery: JobRecovery
 
 
 @dataclass
@@ -46,8 +71,10 @@ class Container:
     pipelines: PipelineCommands
     dataset: DatasetCommands
     views: ViewCommands
+    jobs: "Jobs"
 
     def close(self) -> None:
+        self.jobs.broker.close()
         self.read_store.close()
         self.store.close()
 
@@ -80,14 +107,38 @@ def bootstrap(config: Config) -> Container:
     read_store = build_read_store(config)
     projector = Projector(store, read_store, [
         SourcesProjection(), SinksProjection(), ProjectsProjection(), PipelinesProjection(),
-        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection()])
+        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), JobsProjection()])
     projector.set_up()
     media = FilesystemMediaStore(config.data_dir / "media")
     codec = OpenCvImageCodec(max_pixels=config.max_image_pixels)
     dataset = DatasetCommands(store, media, codec)
-    policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset)])
+    jobs = build_jobs(config, store, read_store, job_handlers(config))
+    policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset),
+                                               WhenJobSubmittedEnqueueIt(jobs.queue, jobs.commands)])
     policies.set_up()
     return Container(config=config, store=store, read_store=read_store, projector=projector, policies=policies,
                      media=media, codec=codec, sources=ConnectionCommands(store, Source),
                      sinks=ConnectionCommands(store, Sink), projects=ProjectCommands(store),
-                     pipelines=PipelineCommands(store), dataset=dataset, views=ViewCommands(store))
+                     pipelines=PipelineCommands(store), dataset=dataset, views=ViewCommands(store),
+                     jobs=jobs)
+
+
+def job_handlers(config: Config) -> dict[str, JobHandler]:
+    handlers: list[JobHandler] = []
+    if config.diagnostic_jobs:
+        handlers.append(DiagnosticSleep())
+    return {handler.job_type: handler for handler in handlers}
+
+
+def build_jobs(config: Config, store: EventStore, read_store: ReadStore, handlers: dict[str, JobHandler]) -> Jobs:
+    """The queue and runner; the run_job actor is bound to this container's broker (no globals)."""
+    commands = JobCommands(store)
+    job_log = JobLog(read_store)
+    job_log.set_up()
+    runner = JobRunner(commands, job_log, handlers, worker=f"{socket.gethostname()}:{os.getpid()}")
+    broker, abortable = build_broker(config.redis_url, config.redis_namespace)
+    actor = declare_run_job(broker, runner.run, lambda job_id, attempt: commands.confirm_cancelled(
+        job_id, attempt, "stopped by a hard abort"))
+    queue = DramatiqJobQueue(broker, abortable, actor, config.redis_url)
+    recovery = JobRecovery(commands, job_log, read_store, handlers, queue, config.job_stale_after_s)
+    return Jobs(commands, handlers, job_log, broker, queue, runner, recovery)

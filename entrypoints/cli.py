@@ -1,10 +1,11 @@
-"""The `viewfinder` command: serve | api | engine | projections rebuild|status | media sweep."""
+"""The `viewfinder` command: serve | api | engine | worker | projections rebuild|status | media sweep."""
 
 import argparse
 import json
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
 
@@ -26,6 +27,22 @@ def run_engine() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     engine.run()
+    return 0
+
+
+def run_worker() -> int:
+    from adapters.dramatiq_queue import start_worker
+
+    container = _container()
+    if container.config.redis_url is None:
+        print("viewfinder worker needs VIEWFINDER_REDIS_URL; the embedded engine runs jobs itself.", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    worker = start_worker(container.jobs.broker, container.config.worker_threads)
+    stopping.wait()
+    worker.stop(timeout=10_000)
     return 0
 
 
@@ -71,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="API and engine on this machine (the embedded default)")
     commands.add_parser("api", help="only the HTTP API (gunicorn, gthread workers)")
-    commands.add_parser("engine", help="only the engine: projections (scale-out)")
+    commands.add_parser("engine", help="only the engine: projections, policies, job recovery (scale-out)")
+    commands.add_parser("worker", help="a Dramatiq worker that runs jobs (scale-out, needs Redis)")
     projections = commands.add_parser("projections", help="read-model maintenance")
     projections.add_argument("action", choices=["rebuild", "status"])
     media = commands.add_parser("media", help="media file maintenance")
@@ -86,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return rebuild_projections() if args.action == "rebuild" else projection_status()
     if args.command == "media":
         return sweep_media_files()
-    return {"serve": run_serve, "api": run_api, "engine": run_engine}[args.command]()
+    return {"serve": run_serve, "api": run_api, "engine": run_engine, "worker": run_worker}[args.command]()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ class Config:
     max_config_bytes: int = 64 * 1024
     max_image_bytes: int = 50 * 1024 * 1024
     max_image_pixels: int = 100_000_000
+    redis_namespace: str = "viewfinder"
+    worker_threads: int = 2
+    job_stale_after_s: float = 10.0
+    diagnostic_jobs: bool = False
     consistency_timeout_s: float = 5.0
     engine_poll_interval_s: float = 0.01
 
@@ -60,6 +64,10 @@ class Config:
             max_body_bytes=_int(env, "VIEWFINDER_MAX_BODY_BYTES", 64 * 1024 * 1024),
             max_image_bytes=_int(env, "VIEWFINDER_MAX_IMAGE_BYTES", 50 * 1024 * 1024),
             max_image_pixels=_int(env, "VIEWFINDER_MAX_IMAGE_PIXELS", 100_000_000),
+            redis_namespace=env.get("VIEWFINDER_REDIS_NAMESPACE", "viewfinder"),
+            worker_threads=_int(env, "VIEWFINDER_WORKER_THREADS", 2),
+            job_stale_after_s=_float(env, "VIEWFINDER_JOB_STALE_AFTER", 10.0),
+            diagnostic_jobs=env.get("VIEWFINDER_DIAGNOSTIC_JOBS", "") in ("1", "true", "yes"),
             consistency_timeout_s=_float(env, "VIEWFINDER_CONSISTENCY_TIMEOUT", 5.0),
             engine_poll_interval_s=_float(env, "VIEWFINDER_ENGINE_POLL_INTERVAL", 0.01),
         )

@@ -1,10 +1,12 @@
-"""`viewfinder serve`: runs the API (gunicorn) and the engine as children, and takes them down with it.
+"""`viewfinder serve`: runs the API (gunicorn), the engine (and with Redis a worker) as children,
+and takes them down with it.
 
 Children get PR_SET_PDEATHSIG, so even a SIGKILL of the supervisor leaves no orphan holding the port.
 """
 
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +28,8 @@ def _spawn(command: str) -> subprocess.Popen[bytes]:
 
 def supervise() -> int:
     """Start engine and API; when either exits, or on SIGTERM/SIGINT, stop both."""
-    children = [_spawn("engine"), _spawn("api")]
+    roles = ["engine", "api"] + (["worker"] if os.environ.get("VIEWFINDER_REDIS_URL") else [])
+    children = [_spawn(role) for role in roles]
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -19,6 +19,7 @@ from entrypoints.http.resources.dataset import (
     DatasetTags,
 )
 from entrypoints.http.resources.health import Health
+from entrypoints.http.resources.jobs import Job, Jobs
 from entrypoints.http.resources.pipelines import ProjectPipeline
 from entrypoints.http.resources.projects import Project, ProjectLabels, Projects, TrainingConfiguration
 from entrypoints.http.resources.views import View, ViewItems, Views
@@ -51,6 +52,12 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/projects/{project_id}/pipeline", ProjectPipeline(container.pipelines, read, consistency))
 
     add_dataset_routes(app, container, consistency)
+    jobs, job = Jobs(container.jobs, read, consistency), Job(container.jobs, read, consistency)
+    app.add_route("/api/jobs", jobs)
+    app.add_route("/api/jobs/{job_id}", job)
+    app.add_route("/api/jobs/{job_id}:cancel", job, suffix="cancel")
+    app.add_route("/api/jobs/{job_id}/status", job, suffix="status")
+    app.add_route("/api/jobs/{job_id}/logs", job, suffix="logs")
     app.add_route("/api/health", Health(config, container.projector))
     app.add_route("/api/openapi.json", OpenApi())
     app.add_route("/api/docs", Docs())

@@ -1,0 +1,57 @@
+"""What a job type provides, and the context an attempt runs in."""
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from application.errors import InvalidInputError
+
+
+class JobCancelledError(Exception):
+    """Raised inside a job when its cancellation was requested (checked between steps)."""
+
+
+class JobContext:
+    """Progress, log lines and cancellation checks for one running attempt."""
+
+    def __init__(self, job_id: UUID, attempt: int, project_id: UUID | None, parameters: dict[str, Any],
+                 user: str, report: Callable[[float, str], None], log: Callable[[str], None]) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self.project_id = project_id
+        self.parameters = parameters
+        self.user = user
+        self._report = report
+        self._log = log
+        self.cancel_requested = threading.Event()
+
+    def progress(self, percent: float, message: str) -> None:
+        self.check_cancelled()
+        self._report(percent, message)
+
+    def log(self, line: str) -> None:
+        self._log(line)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_requested.is_set():
+            raise JobCancelledError("The job was cancelled.")
+
+
+class JobHandler(ABC):
+    """One job type: checks its parameters at submission, then runs attempts."""
+
+    job_type: str
+    rerun_on_interrupt: bool = False  # True when running an attempt twice is harmless
+
+    def check(self, project_id: UUID | None, parameters: dict[str, Any]) -> None:
+        """Raise a ViewfinderError when the job cannot run with these parameters (at submission)."""
+
+    @abstractmethod
+    def run(self, context: JobContext) -> dict[str, Any]:
+        """Do the work; return the job's result."""
+
+
+class JobParameterError(InvalidInputError):
+    """Raised when a job's parameters are invalid for its type."""
