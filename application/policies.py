@@ -77,6 +77,9 @@ class PolicyRunner:
                 tx.execute("INSERT INTO rm_tracking (projection, position) VALUES (?, 0) "
                            "ON CONFLICT (projection) DO NOTHING", (policy.name,))
 
+    def lag(self) -> dict[str, int]:
+        return self.projector.lag([policy.name for policy in self.policies])
+
     def run_once(self) -> int:
         positions = self.projector.positions()
         ceiling = min((positions.get(p.name, 0) for p in self.projector.projections), default=0)

@@ -10,7 +10,9 @@ from urllib.parse import unquote, urlparse
 from domain.sink import Sink
 from domain.source import Source
 
+from adapters.archives import ZipArchives
 from adapters.dramatiq_queue import DramatiqJobQueue, build_broker, declare_run_job
+from adapters.formats import all_formats
 from adapters.media.filesystem import FilesystemMediaStore
 from adapters.media.opencv_codec import OpenCvImageCodec
 from adapters.persistence.postgres_read_store import PostgresReadStore
@@ -21,13 +23,16 @@ from application.commands.pipelines import PipelineCommands
 from application.commands.projects import ProjectCommands
 from application.commands.views import ViewCommands
 from application.event_store import EventStore
+from application.jobs import dataset_export, dataset_import
 from application.jobs.commands import JobCommands
+from application.jobs.datasets import Transfer
 from application.jobs.diagnostic import DiagnosticSleep
 from application.jobs.dispatch import JobRecovery, WhenJobSubmittedEnqueueIt
 from application.jobs.handler import JobHandler
 from application.jobs.log import JobLog
 from application.jobs.runner import JobRunner
 from application.policies import PolicyRunner, WhenLabelRemovedStripIt
+from application.ports.dataset_formats import ArchiveLimits
 from application.ports.media import ImageCodec, MediaStore
 from application.ports.read_store import ReadStore
 from application.projections.connections import SinksProjection, SourcesProjection
@@ -37,7 +42,9 @@ from application.projections.jobs import JobsProjection
 from application.projections.pipelines import PipelinesProjection
 from application.projections.projector import Projector
 from application.projections.projects import ProjectsProjection
+from application.projections.staged import StagedDatasetsProjection
 from application.projections.views import DatasetViewsProjection
+from application.staging import StagingArea, StagingCommands
 from entrypoints.config import Config, ConfigError
 
 
@@ -71,6 +78,8 @@ class Container:
     pipelines: PipelineCommands
     dataset: DatasetCommands
     views: ViewCommands
+    staging: StagingCommands
+    staging_area: StagingArea
     jobs: "Jobs"
 
     def close(self) -> None:
@@ -107,24 +116,31 @@ def bootstrap(config: Config) -> Container:
     read_store = build_read_store(config)
     projector = Projector(store, read_store, [
         SourcesProjection(), SinksProjection(), ProjectsProjection(), PipelinesProjection(),
-        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), JobsProjection()])
+        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), JobsProjection(),
+        StagedDatasetsProjection()])
     projector.set_up()
     media = FilesystemMediaStore(config.data_dir / "media")
     codec = OpenCvImageCodec(max_pixels=config.max_image_pixels)
     dataset = DatasetCommands(store, media, codec)
-    jobs = build_jobs(config, store, read_store, job_handlers(config))
+    projects, views = ProjectCommands(store), ViewCommands(store)
+    area = StagingArea(config.data_dir / "staging")
+    archives, limits = ZipArchives(), ArchiveLimits()
+    staging = StagingCommands(store, area, archives, limits, config.max_staged_bytes)
+    transfer = Transfer(store, read_store, media, staging, area, archives, limits, all_formats(), dataset, projects,
+                        views)
+    jobs = build_jobs(config, store, read_store, job_handlers(config, transfer))
     policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset),
                                                WhenJobSubmittedEnqueueIt(jobs.queue, jobs.commands)])
     policies.set_up()
     return Container(config=config, store=store, read_store=read_store, projector=projector, policies=policies,
                      media=media, codec=codec, sources=ConnectionCommands(store, Source),
-                     sinks=ConnectionCommands(store, Sink), projects=ProjectCommands(store),
-                     pipelines=PipelineCommands(store), dataset=dataset, views=ViewCommands(store),
-                     jobs=jobs)
+                     sinks=ConnectionCommands(store, Sink), projects=projects,
+                     pipelines=PipelineCommands(store), dataset=dataset, views=views, staging=staging,
+                     staging_area=area, jobs=jobs)
 
 
-def job_handlers(config: Config) -> dict[str, JobHandler]:
-    handlers: list[JobHandler] = []
+def job_handlers(config: Config, transfer: Transfer) -> dict[str, JobHandler]:
+    handlers: list[JobHandler] = [cls(transfer) for cls in (*dataset_import.HANDLERS, *dataset_export.HANDLERS)]
     if config.diagnostic_jobs:
         handlers.append(DiagnosticSleep())
     return {handler.job_type: handler for handler in handlers}

@@ -39,6 +39,7 @@ class Config:
     max_config_bytes: int = 64 * 1024
     max_image_bytes: int = 50 * 1024 * 1024
     max_image_pixels: int = 100_000_000
+    max_staged_bytes: int = 20 * 1024**3
     redis_namespace: str = "viewfinder"
     worker_threads: int = 2
     job_stale_after_s: float = 10.0
@@ -64,6 +65,7 @@ class Config:
             max_body_bytes=_int(env, "VIEWFINDER_MAX_BODY_BYTES", 64 * 1024 * 1024),
             max_image_bytes=_int(env, "VIEWFINDER_MAX_IMAGE_BYTES", 50 * 1024 * 1024),
             max_image_pixels=_int(env, "VIEWFINDER_MAX_IMAGE_PIXELS", 100_000_000),
+            max_staged_bytes=_int(env, "VIEWFINDER_MAX_STAGED_BYTES", 20 * 1024**3),
             redis_namespace=env.get("VIEWFINDER_REDIS_NAMESPACE", "viewfinder"),
             worker_threads=_int(env, "VIEWFINDER_WORKER_THREADS", 2),
             job_stale_after_s=_float(env, "VIEWFINDER_JOB_STALE_AFTER", 10.0),

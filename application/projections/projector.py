@@ -72,9 +72,10 @@ class Projector:
                 tx.execute("UPDATE rm_tracking SET position = 0 WHERE projection = ?", (projection.name,))
         return self.catch_up()
 
-    def lag(self) -> dict[str, int]:
-        head = self.store.max_position()
-        return {name: head - position for name, position in self.positions().items()}
+    def lag(self, names: list[str] | None = None) -> dict[str, int]:
+        """Events not yet processed, per projection (or per the given tracked names)."""
+        head, known = self.store.max_position(), self.positions()
+        return {name: head - known.get(name, 0) for name in names or [p.name for p in self.projections]}
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until every projection has processed `position` (or the timeout passes)."""

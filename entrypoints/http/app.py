@@ -22,13 +22,15 @@ from entrypoints.http.resources.health import Health
 from entrypoints.http.resources.jobs import Job, Jobs
 from entrypoints.http.resources.pipelines import ProjectPipeline
 from entrypoints.http.resources.projects import Project, ProjectLabels, Projects, TrainingConfiguration
+from entrypoints.http.resources.staged import StagedDataset, StagedDatasets
 from entrypoints.http.resources.views import View, ViewItems, Views
 from entrypoints.http.schemas.connections import SINK_SCHEMAS, SOURCE_SCHEMAS
 
 
 def create_app(container: Container) -> falcon.App:
     config = container.config
-    app = falcon.App(middleware=[CallerIdentity(), BodyLimit(config.max_body_bytes), PathIds()])
+    app = falcon.App(middleware=[CallerIdentity(), BodyLimit(config.max_body_bytes, ("/api/staged_datasets",)),
+                                 PathIds()])
     app.req_options.strip_url_path_trailing_slash = True
     errors.register(app)
     consistency = ReadYourWrites(container.projector, config.consistency_timeout_s)
@@ -58,7 +60,11 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/jobs/{job_id}:cancel", job, suffix="cancel")
     app.add_route("/api/jobs/{job_id}/status", job, suffix="status")
     app.add_route("/api/jobs/{job_id}/logs", job, suffix="logs")
-    app.add_route("/api/health", Health(config, container.projector))
+    staged = StagedDataset(container.staging, read, consistency, container.staging_area)
+    app.add_route("/api/staged_datasets", StagedDatasets(container.staging, read, consistency))
+    app.add_route("/api/staged_datasets/{staged_id}", staged)
+    app.add_route("/api/staged_datasets/{staged_id}/archive", staged, suffix="archive")
+    app.add_route("/api/health", Health(config, container.projector, container.policies, container.jobs.queue))
     app.add_route("/api/openapi.json", OpenApi())
     app.add_route("/api/docs", Docs())
     app.add_static_route("/api/docs/static", str(docs_static_dir()))

@@ -35,11 +35,15 @@ class PathIds:
 
 
 class BodyLimit:
-    """Refuses bodies larger than the configured limit before reading them."""
+    """Refuses bodies larger than the configured limit before reading them (except on paths that
+    stream large uploads to disk under a limit of their own)."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, streamed_prefixes: tuple[str, ...] = ()) -> None:
         self.max_bytes = max_bytes
+        self.streamed_prefixes = streamed_prefixes
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.path.startswith(self.streamed_prefixes):
+            return
         if req.content_length is not None and req.content_length > self.max_bytes:
             raise PayloadTooLargeError(f"The request body is larger than {self.max_bytes} bytes.")

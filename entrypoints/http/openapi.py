@@ -9,6 +9,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from entrypoints.http.schemas import connections as c
+from entrypoints.http.schemas import dataset as d
+from entrypoints.http.schemas import jobs as j
 from entrypoints.http.schemas import projects as p
 from entrypoints.http.schemas import responses as r
 
@@ -47,13 +49,63 @@ OPERATIONS: list[Op] = [
      p.PipelinePatchSchema, r.PipelineSchema, 200),
 ]
 
+P, ITEM = "/api/projects/{project_id}", "/api/projects/{project_id}/dataset/items/{item_id}"
+OPERATIONS += [
+    (f"{P}/dataset/items", "get", "List items (filters: annotated, labels, tags, subset, created_after/before, "
+     "sort; with_annotations)", None, r.DatasetItemsSchema, 200),
+    (f"{P}/dataset/items", "post", "Upload an image (raw body with image/* type, or multipart 'file')", "image",
+     r.DatasetItemSchema, 201),
+    (f"{P}/dataset/items/tags", "patch", "Add and remove tags on many items", d.TagsChangeSchema,
+     [r.TagCountSchema], 200),
+    (f"{P}/dataset/tags", "get", "Tags of the dataset with counts", None, [r.TagCountSchema], 200),
+    (ITEM, "get", "Get an item", None, r.DatasetItemSchema, 200),
+    (ITEM, "delete", "Delete an item (its history stays)", None, None, 204),
+    (f"{ITEM}/binary", "get", "The original bytes (ETag, If-None-Match)", None, "image", 200),
+    (f"{ITEM}/thumbnail", "get", "JPEG thumbnail, longest side 256 px", None, "image", 200),
+    (f"{ITEM}/tags", "get", "Tags of an item", None, "strings", 200),
+    (f"{ITEM}/annotations", "get", "Annotations (now, or ?version=N, or ?as_of=ISO time)", None,
+     r.AnnotationStateSchema, 200),
+    (f"{ITEM}/annotations", "post", "Replace the annotations", d.AnnotationsSchema, r.AnnotationStateSchema, 201),
+    (f"{ITEM}/annotations", "delete", "Remove the annotations", None, None, 204),
+    (f"{ITEM}/history", "get", "Every event of the item", None, [r.HistoryEntrySchema], 200),
+    (f"{P}/dataset/views", "get", "List views", None, [r.ViewSchema], 200),
+    (f"{P}/dataset/views", "post", "Create a view", d.ViewCreateSchema, r.ViewSchema, 201),
+    (f"{P}/dataset/views/{{view_id}}", "get", "Get a view with its item count", None, r.ViewSchema, 200),
+    (f"{P}/dataset/views/{{view_id}}", "delete", "Delete a view", None, None, 204),
+    (f"{P}/dataset/views/{{view_id}}/items", "get", "Items of a view (same filters)", None,
+     r.DatasetItemsSchema, 200),
+    (f"{P}/dataset/views/{{view_id}}/items", "post", "Add items by ids or filter", d.ViewItemsSchema,
+     r.ViewSchema, 200),
+    (f"{P}/dataset/views/{{view_id}}/items", "delete", "Remove items by ids or filter", d.ViewItemsSchema,
+     r.ViewSchema, 200),
+    (f"{P}/history", "get", "Audit log of the project (kind, item_id, since, until, offset, limit)", None,
+     [r.HistoryEntrySchema], 200),
+    ("/api/jobs", "get", "List jobs (project_id, job_type, status)", None, [r.JobSchema], 200),
+    ("/api/jobs", "post", "Submit a job (parameters per job_type)", j.JobSubmitSchema, r.JobSchema, 202),
+    ("/api/jobs/{job_id}", "get", "Get a job", None, r.JobSchema, 200),
+    ("/api/jobs/{job_id}:cancel", "post", "Cancel a job (409 once finished)", None, r.JobSchema, 202),
+    ("/api/jobs/{job_id}/status", "get", "Server-Sent Events: the job on every change", None, "sse", 200),
+    ("/api/jobs/{job_id}/logs", "get", "Server-Sent Events: log lines, past then new", None, "sse", 200),
+    ("/api/staged_datasets", "get", "List staged datasets", None, [r.StagedDatasetSchema], 200),
+    ("/api/staged_datasets", "post", "Upload a zip archive (raw or multipart 'file')", "zip",
+     r.StagedDatasetSchema, 201),
+    ("/api/staged_datasets/{staged_id}", "get", "Get a staged dataset", None, r.StagedDatasetSchema, 200),
+    ("/api/staged_datasets/{staged_id}", "delete", "Delete a staged dataset and its files", None, None, 204),
+    ("/api/staged_datasets/{staged_id}/archive", "get", "Download the archive", None, "zip", 200),
+]
+
 ERRORS = {"400": "Malformed request or id", "404": "Unknown resource", "409": "Conflict with current state",
           "413": "Payload too large", "422": "Invalid content"}
 
 
+RAW = {"yaml": "application/x-yaml", "image": "image/*", "zip": "application/zip", "sse": "text/event-stream"}
+
+
 def _content(schema: Any) -> dict[str, Any]:
-    if schema == "yaml":
-        return {"application/x-yaml": {"schema": {"type": "string"}}}
+    if isinstance(schema, str) and schema in RAW:
+        return {RAW[schema]: {"schema": {"type": "string", "format": "binary"}}}
+    if schema == "strings":
+        return {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}
     if schema == "object":
         return {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}
     if isinstance(schema, dict):

@@ -2,7 +2,8 @@
 
 import falcon
 
-from adapters.redis_health import redis_reachable
+from application.policies import PolicyRunner
+from application.ports.job_queue import JobQueue
 from application.projections.projector import Projector
 from entrypoints.config import Config
 
@@ -10,9 +11,11 @@ from entrypoints.config import Config
 class Health:
     """/api/health: 200 when everything answers, 503 otherwise."""
 
-    def __init__(self, config: Config, projector: Projector) -> None:
+    def __init__(self, config: Config, projector: Projector, policies: PolicyRunner, queue: JobQueue) -> None:
         self.config = config
         self.projector = projector
+        self.policies = policies
+        self.queue = queue
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         report = {"event_store": self._event_store(), "read_models": self._read_models(), "broker": self._broker()}
@@ -32,9 +35,9 @@ class Health:
             lag = self.projector.lag()
         except Exception as error:  # noqa: BLE001
             return {"ok": False, "error": str(error)}
-        return {"ok": True, "lag": lag, "max_lag": max(lag.values(), default=0)}
+        return {"ok": True, "lag": lag, "max_lag": max(lag.values(), default=0), "policy_lag": self.policies.lag()}
 
     def _broker(self) -> dict:
         if self.config.redis_url is None:
             return {"ok": True, "kind": "embedded"}
-        return {"ok": redis_reachable(self.config.redis_url), "kind": "redis"}
+        return {"ok": self.queue.healthy(), "kind": "redis"}

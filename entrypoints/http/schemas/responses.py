@@ -62,3 +62,89 @@ class HealthSchema(Schema):
     event_store = fields.Dict()
     read_models = fields.Dict()
     broker = fields.Dict()
+
+
+class DatasetItemSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    format = fields.String(metadata={"enum": ["jpg", "png", "bmp", "tiff", "webp"]})
+    width = fields.Integer()
+    height = fields.Integer()
+    size = fields.Integer()
+    subset = fields.String(metadata={"enum": ["unassigned", "training", "validation", "testing"]})
+    tags = fields.List(fields.String())
+    annotated = fields.Boolean()
+    created_at = fields.DateTime()
+    source = fields.String(metadata={"enum": ["upload", "capture", "import"]})
+    annotations = fields.List(fields.Dict(), metadata={"description": "With ?with_annotations=true."})
+
+
+class PaginationSchema(Schema):
+    offset = fields.Integer()
+    limit = fields.Integer()
+    count = fields.Integer()
+    total = fields.Integer()
+
+
+class DatasetItemsSchema(Schema):
+    items = fields.List(fields.Nested(DatasetItemSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class AnnotationStateSchema(Schema):
+    annotations = fields.List(fields.Dict())
+    annotated = fields.Boolean()
+    user_reviewed = fields.Boolean()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class TagCountSchema(Schema):
+    tag = fields.String()
+    count = fields.Integer()
+
+
+class ViewSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    created_at = fields.DateTime()
+    item_count = fields.Integer()
+
+
+class HistoryEntrySchema(Schema):
+    position = fields.Integer()
+    timestamp = fields.DateTime()
+    user = fields.String()
+    kind = fields.String()
+    aggregate_id = fields.UUID()
+    version = fields.Integer()
+    summary = fields.String()
+    data = fields.Dict()
+
+
+class JobSchema(Schema):
+    id = fields.UUID()
+    job_type = fields.String()
+    project_id = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"enum": ["scheduled", "running", "cancelling", "done", "failed", "cancelled"]})
+    progress = fields.Float()
+    message = fields.String()
+    error = fields.String(allow_none=True)
+    parameters = fields.Dict()
+    result = fields.Dict(allow_none=True)
+    attempt = fields.Integer()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class StagedDatasetSchema(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"enum": ["uploaded", "ready", "invalid"]})
+    format = fields.String(allow_none=True)
+    size = fields.Integer()
+    metadata = fields.Dict()
+    error = fields.String(allow_none=True)
+    origin = fields.String(metadata={"enum": ["upload", "export", "stage"]})
+    project_id = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
