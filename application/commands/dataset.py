@@ -78,6 +78,12 @@ class DatasetCommands:
         return Written(project_id, self.store.commit(*items))
 
     @retrying
+    def assign_subset(self, project_id: UUID, item_id: UUID, subset: str, reason: str, user: str) -> Written:
+        item = self.item(project_id, item_id)
+        item.assign_subset(subset, reason, user)
+        return Written(item.id, self.store.commit(item))
+
+    @retrying
     def strip_label(self, item_id: UUID, label_id: UUID, user: str) -> int:
         """Policy command: remove a label that the project no longer has (idempotent)."""
         item = self.store.find(item_id)
