@@ -9,7 +9,10 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from domain.aggregate import Aggregate
 from domain.dataset_item import DatasetItem
+from domain.dataset_revision import DatasetRevision
 from domain.dataset_view import DatasetView
+from domain.job import Job
+from domain.model import Model
 from domain.labels import Label
 from domain.name_claim import NameClaim
 from domain.pipeline import Pipeline
@@ -47,7 +50,8 @@ class EventStore(Application[UUID]):
     name = "Viewfinder"
     log_section_size = 1000
     snapshotting_intervals = {cls: SNAPSHOT_INTERVAL for cls in (Project, Source, Sink, Pipeline, NameClaim,
-                                                                DatasetItem, DatasetView)}
+                                                                DatasetItem, DatasetView, Job, Model,
+                                                                DatasetRevision)}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -7,8 +7,11 @@ GRACE_S = 3600.0
 
 
 def is_referenced(read: ReadStore, sha256: str) -> bool:
+    """Live items and dataset revisions whose files were not deleted keep their media."""
     row = read.query_one("SELECT 1 AS found FROM rm_items WHERE media_sha256 = ? OR thumbnail_sha256 = ? LIMIT 1",
-                         (sha256, sha256))
+                         (sha256, sha256)) or read.query_one(
+        "SELECT 1 AS found FROM rm_revision_items i JOIN rm_revisions r ON r.id = i.revision_id "
+        "WHERE r.files_deleted = 0 AND (i.media_sha256 = ? OR i.thumbnail_sha256 = ?) LIMIT 1", (sha256, sha256))
     return row is not None
 
 

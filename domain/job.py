@@ -28,6 +28,7 @@ class Job(Aggregate):
     def __init__(self, id: UUID, job_type: str, project_id: UUID | None, parameters: dict[str, Any],
                  user: str) -> None:
         self.job_type = job_type
+        self.submitted_by = user
         self.project_id = project_id
         self.parameters = parameters
         self.status = "scheduled"

@@ -1,6 +1,6 @@
 """The training configuration tree: parameters, their defaults and ranges, and validation."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from domain.errors import InvalidValueError
@@ -68,14 +68,14 @@ TRAINING_CONFIGURATION = ParameterGroup("", "Training configuration", "", (
         )),
         Parameter("seed", "Seed", "Seed of the deterministic split and of training.", "int", 0, 0, 2**31 - 1),
     )),
-    ParameterGroup("training", "Training", "How the model is fitted.", (
-        Parameter("max_epochs", "Maximum epochs", "Upper bound on passes over the training subset.", "int", 30, 1, 1000),
-        Parameter("learning_rate", "Learning rate", "Step size of the optimiser.", "float", 0.01, 1e-6, 1.0),
+    ParameterGroup("training", "Training", "How the model is fitted (defaults are those of the task's default "
+                   "architecture).", (
+        Parameter("max_epochs", "Maximum epochs", "Passes over the training subset; the epoch that scores best "
+                  "on the validation subset is kept.", "int", 30, 1, 1000),
+        Parameter("learning_rate", "Learning rate", "Step size of the optimiser.", "float", 0.001, 1e-6, 1.0),
         Parameter("batch_size", "Batch size", "Images per optimisation step.", "int", 32, 1, 1024),
-        Parameter("early_stopping", "Early stopping", "Stop when validation stops improving.", "bool", True),
-        Parameter("patience", "Patience", "Epochs without improvement before stopping early.", "int", 5, 1, 100),
-        Parameter("input_size", "Input size", "Side of the square the images are resized to.", "enum", "64",
-                  allowed_values=("32", "64", "96", "128", "224", "320")),
+        Parameter("input_size", "Input size", "Side the model resizes images to, inside the model.", "int", 64,
+                  32, 640),
     )),
     ParameterGroup("evaluation", "Evaluation", "How the trained model is judged.", (
         Parameter("confidence_threshold", "Confidence threshold", "Minimum score of a reported detection.",
@@ -97,6 +97,22 @@ def _flatten(group: ParameterGroup, prefix: str = "") -> dict[str, Parameter]:
 
 PARAMETERS = _flatten(TRAINING_CONFIGURATION)
 SPLIT_KEYS = tuple(f"dataset_preparation.subset_split.{s}" for s in ("training", "validation", "testing"))
+
+
+def with_defaults(defaults: dict[str, Value]) -> ParameterGroup:
+    """The tree with some default values replaced (e.g. by those of an architecture)."""
+    return _replace_defaults(TRAINING_CONFIGURATION, defaults, "")
+
+
+def _replace_defaults(group: ParameterGroup, defaults: dict[str, Value], prefix: str) -> ParameterGroup:
+    children: list[ParameterGroup | Parameter] = []
+    for child in group.parameters:
+        key = f"{prefix}{child.key}"
+        if isinstance(child, Parameter):
+            children.append(replace(child, default_value=defaults[key]) if key in defaults else child)
+        else:
+            children.append(_replace_defaults(child, defaults, f"{key}."))
+    return replace(group, parameters=tuple(children))
 
 
 def effective_values(overrides: dict[str, Value]) -> dict[str, Value]:

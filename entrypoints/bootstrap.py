@@ -16,9 +16,11 @@ from adapters.formats import all_formats
 from adapters.media.filesystem import FilesystemMediaStore
 from adapters.media.opencv_codec import OpenCvImageCodec
 from adapters.persistence.postgres_read_store import PostgresReadStore
+from adapters.training.registry import default_registry
 from adapters.persistence.sqlite_read_store import SqliteReadStore
 from application.commands.connections import ConnectionCommands
 from application.commands.dataset import DatasetCommands
+from application.commands.models import ModelCommands
 from application.commands.pipelines import PipelineCommands
 from application.commands.projects import ProjectCommands
 from application.commands.views import ViewCommands
@@ -31,14 +33,17 @@ from application.jobs.dispatch import JobRecovery, WhenJobSubmittedEnqueueIt
 from application.jobs.handler import JobHandler
 from application.jobs.log import JobLog
 from application.jobs.runner import JobRunner
+from application.jobs.training import TrainModel
 from application.policies import PolicyRunner, WhenLabelRemovedStripIt
 from application.ports.dataset_formats import ArchiveLimits
 from application.ports.media import ImageCodec, MediaStore
 from application.ports.read_store import ReadStore
+from application.ports.training import ArchitectureCatalog
 from application.projections.connections import SinksProjection, SourcesProjection
 from application.projections.dataset import DatasetItemsProjection
 from application.projections.history import HistoryProjection
 from application.projections.jobs import JobsProjection
+from application.projections.models import ModelsProjection, RevisionsProjection
 from application.projections.pipelines import PipelinesProjection
 from application.projections.projector import Projector
 from application.projections.projects import ProjectsProjection
@@ -80,6 +85,8 @@ class Container:
     views: ViewCommands
     staging: StagingCommands
     staging_area: StagingArea
+    catalog: ArchitectureCatalog
+    models: ModelCommands
     jobs: "Jobs"
 
     def close(self) -> None:
@@ -117,18 +124,20 @@ def bootstrap(config: Config) -> Container:
     projector = Projector(store, read_store, [
         SourcesProjection(), SinksProjection(), ProjectsProjection(), PipelinesProjection(),
         DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), JobsProjection(),
-        StagedDatasetsProjection()])
+        StagedDatasetsProjection(), ModelsProjection(), RevisionsProjection()])
     projector.set_up()
     media = FilesystemMediaStore(config.data_dir / "media")
     codec = OpenCvImageCodec(max_pixels=config.max_image_pixels)
     dataset = DatasetCommands(store, media, codec)
+    catalog = default_registry()
     projects, views = ProjectCommands(store), ViewCommands(store)
     area = StagingArea(config.data_dir / "staging")
     archives, limits = ZipArchives(), ArchiveLimits()
     staging = StagingCommands(store, area, archives, limits, config.max_staged_bytes)
     transfer = Transfer(store, read_store, media, staging, area, archives, limits, all_formats(), dataset, projects,
                         views)
-    jobs = build_jobs(config, store, read_store, job_handlers(config, transfer))
+    trainer = TrainModel(store, read_store, media, dataset, catalog, config.data_dir / "models")
+    jobs = build_jobs(config, store, read_store, job_handlers(config, transfer, trainer))
     policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset),
                                                WhenJobSubmittedEnqueueIt(jobs.queue, jobs.commands)])
     policies.set_up()
@@ -136,11 +145,13 @@ def bootstrap(config: Config) -> Container:
                      media=media, codec=codec, sources=ConnectionCommands(store, Source),
                      sinks=ConnectionCommands(store, Sink), projects=projects,
                      pipelines=PipelineCommands(store), dataset=dataset, views=views, staging=staging,
-                     staging_area=area, jobs=jobs)
+                     staging_area=area, catalog=catalog,
+                     models=ModelCommands(store, read_store, media, config.data_dir / "models"), jobs=jobs)
 
 
-def job_handlers(config: Config, transfer: Transfer) -> dict[str, JobHandler]:
-    handlers: list[JobHandler] = [cls(transfer) for cls in (*dataset_import.HANDLERS, *dataset_export.HANDLERS)]
+def job_handlers(config: Config, transfer: Transfer, trainer: TrainModel) -> dict[str, JobHandler]:
+    handlers: list[JobHandler] = [trainer, *(cls(transfer) for cls in (*dataset_import.HANDLERS,
+                                                                        *dataset_export.HANDLERS))]
     if config.diagnostic_jobs:
         handlers.append(DiagnosticSleep())
     return {handler.job_type: handler for handler in handlers}

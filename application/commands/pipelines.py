@@ -3,6 +3,7 @@
 from typing import Any
 from uuid import UUID
 
+from domain.model import Model
 from domain.pipeline import UNSET, Pipeline
 from domain.project import Project
 from domain.sink import Sink
@@ -29,7 +30,10 @@ class PipelineCommands:
             if key in changes and changes[key] != getattr(pipeline, key):
                 touched += self._move(pipeline, cls, getattr(pipeline, key), changes[key], user)
         if changes.get("model_id") is not None:
-            raise NotFoundError(f"No model with id {changes['model_id']}.")
+            model = self.store.load(Model, changes["model_id"], "model")
+            if model.project_id != project_id:
+                raise NotFoundError(f"No model with id {model.id} in this project.")
+            model.check_usable()
         pipeline.configure(user, source_id=changes.get("source_id", UNSET),
                            sink_id=changes.get("sink_id", UNSET), model_id=changes.get("model_id", UNSET),
                            data_collection=changes.get("data_collection"))

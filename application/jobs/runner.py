@@ -10,7 +10,7 @@ from domain.job import Job, StaleAttemptError
 
 from application.errors import NotFoundError, ViewfinderError
 from application.event_store import ConcurrentWriteError
-from application.jobs.commands import WORKER_USER, JobCommands
+from application.jobs.commands import JobCommands
 from application.jobs.handler import JobCancelledError, JobContext, JobHandler
 from application.jobs.log import JobLog
 
@@ -34,7 +34,7 @@ class JobRunner:
         except (StaleAttemptError, ConcurrentWriteError, NotFoundError) as skipped:
             log.info("skipping job %s attempt %s: %s", job_id, attempt, skipped)
             return
-        context = JobContext(job.id, attempt, job.project_id, job.parameters, WORKER_USER,
+        context = JobContext(job.id, attempt, job.project_id, job.parameters, job.submitted_by,
                              lambda pct, msg: self.commands.report(job_id, attempt, pct, msg),
                              lambda line: self.job_log.append(job_id, line))
         stop = threading.Event()

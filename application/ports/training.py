@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from application.errors import InvalidInputError, ViewfinderError
 
@@ -121,3 +121,13 @@ class Trainer(ABC):
     @abstractmethod
     def train(self, request: TrainingRequest, reporter: TrainingReporter) -> TrainedModel:
         """Train on the request's samples; raise TrainingCancelledError when asked to stop."""
+
+
+class ArchitectureCatalog(Protocol):
+    """The trainers available, by architecture (adapters.training.registry.TrainerRegistry)."""
+
+    def architectures(self, task_type: TaskType | None = None) -> list[ModelArchitecture]: ...
+
+    def trainer(self, architecture_id: str) -> Trainer: ...
+
+    def default_trainer(self, task_type: TaskType) -> Trainer: ...

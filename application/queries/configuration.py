@@ -1,9 +1,10 @@
 """Queries of sources, sinks, projects, pipelines and training configuration."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from domain.training_configuration import TRAINING_CONFIGURATION, Parameter, ParameterGroup
+from domain.training_configuration import Parameter, ParameterGroup
 
 from application.errors import NotFoundError
 from application.ports.read_store import ReadStore, Row
@@ -65,12 +66,14 @@ def _tree(node: ParameterGroup | Parameter, values: dict[str, Any], prefix: str)
             "parameters": [_tree(child, values, f"{prefix}{node.key}.") for child in node.parameters]}
 
 
-def get_training_configuration(read: ReadStore, project_id: UUID) -> dict[str, Any]:
-    row = read.query_one("SELECT training_configuration FROM rm_projects WHERE id = ?", (str(project_id),))
+def get_training_configuration(read: ReadStore, project_id: UUID,
+                               tree_of: Callable[[str], ParameterGroup]) -> dict[str, Any]:
+    """The tree of the project's task (defaults of its default architecture) with the project's values."""
+    row = read.query_one("SELECT task_type, training_configuration FROM rm_projects WHERE id = ?", (str(project_id),))
     if row is None:
         raise NotFoundError(f"No project with id {project_id}.")
     values = from_json(row["training_configuration"])
-    return {"parameters": [_tree(child, values, "") for child in TRAINING_CONFIGURATION.parameters]}
+    return {"parameters": [_tree(child, values, "") for child in tree_of(row["task_type"]).parameters]}
 
 
 def get_pipeline(read: ReadStore, project_id: UUID) -> dict[str, Any]:
@@ -79,5 +82,7 @@ def get_pipeline(read: ReadStore, project_id: UUID) -> dict[str, Any]:
         raise NotFoundError(f"No project with id {project_id}.")
     source = get_connection(read, "source", row["source_id"]) if row["source_id"] else None
     sink = get_connection(read, "sink", row["sink_id"]) if row["sink_id"] else None
+    model = read.query_one("SELECT id, name, architecture, task_type, status FROM rm_models WHERE id = ?",
+                           (row["model_id"],)) if row["model_id"] else None
     return {"project_id": row["project_id"], "status": row["status"], "source": source, "sink": sink,
-            "model": None, "data_collection": from_json(row["data_collection"]), "error": row["error"]}
+            "model": model, "data_collection": from_json(row["data_collection"]), "error": row["error"]}

@@ -20,6 +20,7 @@ from entrypoints.http.resources.dataset import (
 )
 from entrypoints.http.resources.health import Health
 from entrypoints.http.resources.jobs import Job, Jobs
+from entrypoints.http.resources.models import DatasetRevisions, ModelArchitectures, Models
 from entrypoints.http.resources.pipelines import ProjectPipeline
 from entrypoints.http.resources.projects import Project, ProjectLabels, Projects, TrainingConfiguration
 from entrypoints.http.resources.staged import StagedDataset, StagedDatasets
@@ -50,7 +51,7 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/projects/{project_id}", Project(projects, read, consistency))
     app.add_route("/api/projects/{project_id}/labels", ProjectLabels(projects, read, consistency))
     app.add_route("/api/projects/{project_id}/training_configuration",
-                  TrainingConfiguration(projects, read, consistency))
+                  TrainingConfiguration(projects, read, consistency, container.catalog))
     app.add_route("/api/projects/{project_id}/pipeline", ProjectPipeline(container.pipelines, read, consistency))
 
     add_dataset_routes(app, container, consistency)
@@ -64,6 +65,7 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/staged_datasets", StagedDatasets(container.staging, read, consistency))
     app.add_route("/api/staged_datasets/{staged_id}", staged)
     app.add_route("/api/staged_datasets/{staged_id}/archive", staged, suffix="archive")
+    add_model_routes(app, container, consistency)
     app.add_route("/api/health", Health(config, container.projector, container.policies, container.jobs.queue))
     app.add_route("/api/openapi.json", OpenApi())
     app.add_route("/api/docs", Docs())
@@ -91,3 +93,23 @@ def add_dataset_routes(app: falcon.App, container: Container, consistency: ReadY
     app.add_route(f"{base}/views/{{view_id}}", View(views, read, consistency))
     app.add_route(f"{base}/views/{{view_id}}/items", ViewItems(views, read, consistency))
     app.add_route("/api/projects/{project_id}/history", ProjectHistory(read))
+
+
+def add_model_routes(app: falcon.App, container: Container, consistency: ReadYourWrites) -> None:
+    read, base = container.read_store, "/api/projects/{project_id}"
+    app.add_route("/api/model_architectures", ModelArchitectures(container.catalog))
+    models = Models(container.models, read, consistency, container.config.data_dir / "models")
+    app.add_route(f"{base}/models", models)
+    app.add_route(f"{base}/models/{{model_id}}", models, suffix="model")
+    app.add_route(f"{base}/models/{{model_id}}/labels", models, suffix="labels")
+    app.add_route(f"{base}/models/{{model_id}}/binary", models, suffix="binary")
+    revisions = DatasetRevisions(container.models, read, consistency, container.media)
+    for prefix in (f"{base}/dataset_revisions", f"{base}/dataset_revisions/{{revision_id}}"):
+        if prefix.endswith("}"):
+            app.add_route(prefix, revisions, suffix="one")
+        else:
+            app.add_route(prefix, revisions)
+        app.add_route(f"{prefix}/items", revisions, suffix="items")
+        app.add_route(f"{prefix}/items/{{item_id}}", revisions, suffix="item")
+        app.add_route(f"{prefix}/items/{{item_id}}/binary", revisions, suffix="binary")
+        app.add_route(f"{prefix}/items/{{item_id}}/thumbnail", revisions, suffix="thumbnail")

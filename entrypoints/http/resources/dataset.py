@@ -70,7 +70,7 @@ class DatasetItemMedia:
         self.read = read
         self.media = media
 
-    def _send(self, req: falcon.Request, resp: falcon.Response, sha256: str, content_type: str) -> None:
+    def send(self, req: falcon.Request, resp: falcon.Response, sha256: str, content_type: str) -> None:
         etag = f'"{sha256}"'
         resp.etag = etag
         resp.cache_control = ["private", "max-age=31536000", "immutable"]
@@ -85,11 +85,11 @@ class DatasetItemMedia:
     def on_get_binary(self, req: falcon.Request, resp: falcon.Response, project_id: UUID, item_id: UUID) -> None:
         media = item_media(self.read, project_id, item_id)
         resp.downloadable_as = None
-        self._send(req, resp, media["sha256"], media["content_type"])
+        self.send(req, resp, media["sha256"], media["content_type"])
 
     def on_get_thumbnail(self, req: falcon.Request, resp: falcon.Response, project_id: UUID, item_id: UUID) -> None:
         media = item_media(self.read, project_id, item_id)
-        self._send(req, resp, media["thumbnail_sha256"], "image/jpeg")
+        self.send(req, resp, media["thumbnail_sha256"], "image/jpeg")
 
 
 class DatasetItemTags:

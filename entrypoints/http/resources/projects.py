@@ -5,10 +5,12 @@ from uuid import UUID
 import falcon
 
 from application.errors import BadRequestError
+from application.ports.training import ArchitectureCatalog
+from application.training_parameters import training_tree
 from application.queries.configuration import get_labels, get_project, get_training_configuration, list_projects
 from domain.project import LabelEdit, NewLabel
 from entrypoints.http.body import load, read_json
-from entrypoints.http.resources import CommandResource
+from entrypoints.http.resources import CommandResource, ReadYourWrites
 from entrypoints.http.schemas.projects import LabelsChangeSchema, ProjectCreateSchema, ProjectRenameSchema
 
 
@@ -65,12 +67,17 @@ class ProjectLabels(CommandResource):
 class TrainingConfiguration(CommandResource):
     """/api/projects/{project_id}/training_configuration"""
 
+    def __init__(self, commands: object, read: object, consistency: ReadYourWrites,
+                 catalog: ArchitectureCatalog) -> None:
+        super().__init__(commands, read, consistency)
+        self.tree_of = lambda task_type: training_tree(catalog, task_type)
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: UUID) -> None:
-        resp.media = get_training_configuration(self.read, project_id)
+        resp.media = get_training_configuration(self.read, project_id, self.tree_of)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, project_id: UUID) -> None:
         changes = read_json(req)
         if not isinstance(changes, dict) or not changes:
             raise BadRequestError("The body must be a non-empty JSON object of dotted keys to values.")
         written = self.commands.configure_training(project_id, changes, req.context.user)
-        self.consistency.respond(resp, written, lambda: get_training_configuration(self.read, project_id))
+        self.consistency.respond(resp, written, lambda: get_training_configuration(self.read, project_id, self.tree_of))
