@@ -92,6 +92,26 @@ OPERATIONS += [
     ("/api/staged_datasets/{staged_id}", "get", "Get a staged dataset", None, r.StagedDatasetSchema, 200),
     ("/api/staged_datasets/{staged_id}", "delete", "Delete a staged dataset and its files", None, None, 204),
     ("/api/staged_datasets/{staged_id}/archive", "get", "Download the archive", None, "zip", 200),
+    ("/api/model_architectures", "get", "Architectures per task (?task_type=)", None, [r.ArchitectureSchema], 200),
+    (f"{P}/models", "get", "Models of the project", None, [r.ModelSchema], 200),
+    (f"{P}/models/{{model_id}}", "get", "Get a model", None, r.ModelSchema, 200),
+    (f"{P}/models/{{model_id}}", "delete", "Delete a model (?weights_only=true keeps the record)", None, None, 204),
+    (f"{P}/models/{{model_id}}/labels", "get", "The labels in the model's output order", None,
+     [r.LabelSchema], 200),
+    (f"{P}/models/{{model_id}}/binary", "get", "Zip of model.xml, model.bin and a README", None, "zip", 200),
+]
+for _rev in (f"{P}/dataset_revisions", f"{P}/dataset_revisions/{{revision_id}}"):
+    _which = "the latest revision" if _rev.endswith("revisions") else "a revision"
+    OPERATIONS += [
+        (f"{_rev}/items", "get", f"Items of {_which}", None, r.DatasetItemsSchema, 200),
+        (f"{_rev}/items/{{item_id}}", "get", f"An item of {_which}", None, r.DatasetItemSchema, 200),
+        (f"{_rev}/items/{{item_id}}/binary", "get", f"Original bytes of an item of {_which}", None, "image", 200),
+        (f"{_rev}/items/{{item_id}}/thumbnail", "get", f"Thumbnail of an item of {_which}", None, "image", 200),
+        (_rev, "delete", f"Free the files of {_which} (409 if the pipeline's model uses it)", None, None, 204),
+    ]
+OPERATIONS += [
+    (f"{P}/dataset_revisions", "get", "Dataset revisions of the project", None, [r.RevisionSchema], 200),
+    (f"{P}/dataset_revisions/{{revision_id}}", "get", "Get a dataset revision", None, r.RevisionSchema, 200),
 ]
 
 ERRORS = {"400": "Malformed request or id", "404": "Unknown resource", "409": "Conflict with current state",

@@ -148,3 +148,34 @@ class StagedDatasetSchema(Schema):
     origin = fields.String(metadata={"enum": ["upload", "export", "stage"]})
     project_id = fields.UUID(allow_none=True)
     created_at = fields.DateTime()
+
+
+class ArchitectureSchema(Schema):
+    id = fields.String()
+    task_type = fields.String()
+    name = fields.String()
+    description = fields.String()
+    default = fields.Boolean()
+    parameters = fields.List(fields.Dict())
+
+
+class ModelSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    architecture = fields.String()
+    task_type = fields.String()
+    status = fields.String(metadata={"enum": ["training", "trained", "failed"]})
+    created_at = fields.DateTime()
+    dataset_revision_id = fields.UUID()
+    labels = fields.List(fields.Nested(LabelSchema))
+    training = fields.Dict()
+    variants = fields.List(fields.Dict())
+    metrics = fields.List(fields.Dict())
+
+
+class RevisionSchema(Schema):
+    id = fields.UUID()
+    created_at = fields.DateTime()
+    item_counts = fields.Dict()
+    files_deleted = fields.Boolean()
+    size = fields.Integer()
