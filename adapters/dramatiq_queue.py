@@ -20,6 +20,7 @@ from application.ports.job_queue import JobQueue
 log = logging.getLogger("viewfinder.queue")
 
 QUEUE = "viewfinder-jobs"
+PIPELINE_QUEUE = "viewfinder-pipelines"
 ABORT_GRACE_MS = 1200  # cooperative stop first; then an exception is raised in the job's thread
 JOB_TIME_LIMIT_MS = 24 * 3600 * 1000
 
@@ -60,15 +61,29 @@ def declare_run_job(broker: dramatiq.Broker, run: Callable[[UUID, int], None],
                           time_limit=JOB_TIME_LIMIT_MS)
 
 
+def declare_run_pipeline(broker: dramatiq.Broker, run: Callable[[UUID, int], None]) -> dramatiq.Actor:
+    """Runs a pipeline until it is disabled: a long message, never retried (the engine re-queues)."""
+
+    def run_pipeline(project_id: str, run_number: int) -> None:
+        run(UUID(project_id), run_number)
+
+    return dramatiq.actor(run_pipeline, broker=broker, queue_name=PIPELINE_QUEUE, actor_name="run_pipeline",
+                          max_retries=0, time_limit=JOB_TIME_LIMIT_MS * 365)
+
+
 class DramatiqJobQueue(JobQueue):
-    """Enqueues run_job messages; aborts them through dramatiq-abort."""
+    """Enqueues run_job and run_pipeline messages; aborts jobs through dramatiq-abort."""
 
     def __init__(self, broker: dramatiq.Broker, abortable: Abortable, actor: dramatiq.Actor,
-                 redis_url: str | None) -> None:
+                 pipeline_actor: dramatiq.Actor, redis_url: str | None) -> None:
         self.broker = broker
         self.abortable = abortable
         self.actor = actor
+        self.pipeline_actor = pipeline_actor
         self.redis_url = redis_url
+
+    def start_pipeline(self, project_id: UUID, run: int) -> None:
+        self.pipeline_actor.send_with_options(args=(str(project_id), run), abortable=False)
 
     def enqueue(self, job_id: UUID, attempt: int) -> None:
         message = self.actor.message(str(job_id), attempt).copy(message_id=message_id(job_id, attempt))

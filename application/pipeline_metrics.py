@@ -99,6 +99,31 @@ class PipelineMetrics:
         with self._lock:
             self._second(timestamp).dropped += count
 
+    def completed_seconds(self, after: int, now: float) -> list[dict[str, Any]]:
+        """Seconds in (after, now) that are over, as plain rows (to share them with other processes)."""
+        with self._lock:
+            keys = sorted(k for k in self._seconds if after < k < math.floor(now))
+            return [{"second": k, "inferred": b.inferred, "latency_sum": b.latency_sum,
+                     "latency_min": b.latency_min if b.inferred else None,
+                     "latency_max": b.latency_max if b.inferred else None,
+                     "latest_at": b.latest[0] if b.inferred else None, "latest_ms": b.latest[1],
+                     "samples": list(b.samples), "read": b.read, "dispatched": b.dispatched, "dropped": b.dropped}
+                    for k, b in ((k, self._seconds[k]) for k in keys)]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], first: float | None) -> "PipelineMetrics":
+        """Metrics rebuilt from rows that `completed_seconds` produced (in another process)."""
+        metrics = cls()
+        for row in rows:
+            metrics._seconds[int(row["second"])] = _Second(
+                samples=array("d", row["samples"]), inferred=row["inferred"], latency_sum=row["latency_sum"],
+                latency_min=math.inf if row["latency_min"] is None else row["latency_min"],
+                latency_max=-math.inf if row["latency_max"] is None else row["latency_max"],
+                latest=(-math.inf if row["latest_at"] is None else row["latest_at"], row["latest_ms"]),
+                read=row["read"], dispatched=row["dispatched"], dropped=row["dropped"])
+        metrics._first = first
+        return metrics
+
     def snapshot(self, time_window_s: float, now: float) -> dict[str, Any]:
         """The metrics of (now - time_window_s, now], to the second, in the API shape."""
         if not 1 <= time_window_s <= MAX_WINDOW_S:

@@ -15,6 +15,17 @@ class PipelineRunningError(ConflictingStateError):
     """Raised when a change needs the pipeline to be stopped first."""
 
 
+class PipelineNotReadyError(ConflictingStateError):
+    """Raised when enabling a pipeline that lacks a source or a trained model."""
+
+
+class PipelineNotRunningError(ConflictingStateError):
+    """Raised when asking a stopped pipeline for something only a running one can do."""
+
+
+STATUSES = ("idle", "running", "error")
+
+
 def pipeline_id_of(project_id: UUID) -> UUID:
     """Each project has exactly one pipeline, whose id derives from the project's."""
     return uuid5(NAMESPACE_URL, f"viewfinder:pipeline:{project_id}")
@@ -47,6 +58,10 @@ class Pipeline(Aggregate):
         self.model_id: UUID | None = None
         self.data_collection: dict[str, Any] = {"max_dataset_size": None, "policies": []}
         self.enabled = False
+        self.status = "idle"
+        self.error: str | None = None
+        self.run = 0  # which run of the runtime is current (each enable starts a new one)
+        self.captures_requested = 0
         self.deleted = False
 
     def configure(self, user: str, source_id: UUID | None = UNSET, sink_id: UUID | None = UNSET,
@@ -58,6 +73,7 @@ class Pipeline(Aggregate):
         if data_collection is not None:
             candidates["data_collection"] = data_collection
         changes = {k: v for k, v in candidates.items() if v is not UNSET and getattr(self, k) != v}
+        self.check_keeps_running(changes)
         if changes:
             self._configured(changes=changes, user=user)
 
@@ -65,6 +81,51 @@ class Pipeline(Aggregate):
     def _configured(self, changes: dict[str, Any], user: str) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    def check_keeps_running(self, changes: dict[str, Any]) -> None:
+        """A running pipeline cannot lose its source or its model."""
+        for key in ("source_id", "model_id"):
+            if self.enabled and key in changes and changes[key] is None:
+                raise PipelineRunningError(f"A running pipeline needs a {key[:-3]}; disable it first.")
+
+    def enable(self, user: str) -> None:
+        if self.enabled:
+            return
+        if self.source_id is None:
+            raise PipelineNotReadyError("The pipeline has no source; choose one (PATCH source_id) first.")
+        if self.model_id is None:
+            raise PipelineNotReadyError("The pipeline has no trained model; choose one (PATCH model_id) first.")
+        self._enabled(run=self.run + 1, project_id=self.project_id, user=user)
+
+    @event("Enabled")
+    def _enabled(self, run: int, project_id: UUID, user: str) -> None:
+        self.enabled, self.run, self.status, self.error = True, run, "idle", None
+
+    def disable(self, user: str) -> None:
+        if self.enabled:
+            self._disabled(user=user)
+
+    @event("Disabled")
+    def _disabled(self, user: str) -> None:
+        self.enabled, self.status, self.error = False, "idle", None
+
+    def report(self, run: int, status: str, error: str | None, user: str) -> None:
+        """The runtime of `run` says how it is doing; reports of superseded runs are ignored."""
+        if run == self.run and (status, error) != (self.status, self.error) and (self.enabled or status == "idle"):
+            self._status_reported(status=status, error=error, user=user)
+
+    @event("StatusReported")
+    def _status_reported(self, status: str, error: str | None, user: str) -> None:
+        self.status, self.error = status, error
+
+    def request_capture(self, user: str) -> None:
+        if not self.enabled or self.status != "running":
+            raise PipelineNotRunningError("The pipeline is not running; enable it and wait until it runs.")
+        self._capture_requested(number=self.captures_requested + 1, user=user)
+
+    @event("CaptureRequested")
+    def _capture_requested(self, number: int, user: str) -> None:
+        self.captures_requested = number
 
     def delete(self, user: str) -> None:
         if self.enabled:

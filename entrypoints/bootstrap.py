@@ -11,8 +11,9 @@ from domain.sink import Sink
 from domain.source import Source
 
 from adapters.archives import ZipArchives
-from adapters.dramatiq_queue import DramatiqJobQueue, build_broker, declare_run_job
+from adapters.dramatiq_queue import DramatiqJobQueue, build_broker, declare_run_job, declare_run_pipeline
 from adapters.formats import all_formats
+from adapters.live import FileLiveFrames, OpenCvLiveAdapters
 from adapters.media.filesystem import FilesystemMediaStore
 from adapters.media.opencv_codec import OpenCvImageCodec
 from adapters.persistence.postgres_read_store import PostgresReadStore
@@ -20,6 +21,7 @@ from adapters.training.registry import default_registry
 from adapters.persistence.sqlite_read_store import SqliteReadStore
 from application.commands.connections import ConnectionCommands
 from application.commands.dataset import DatasetCommands
+from application.commands.live import LiveCommands
 from application.commands.models import ModelCommands
 from application.commands.pipelines import PipelineCommands
 from application.commands.projects import ProjectCommands
@@ -34,6 +36,10 @@ from application.jobs.handler import JobHandler
 from application.jobs.log import JobLog
 from application.jobs.runner import JobRunner
 from application.jobs.training import TrainModel
+from application.live.dispatch import PipelineRecovery, WhenPipelineEnabledStartIt
+from application.live.ports import LiveFrames
+from application.live.runtime import PipelineRuntime, Wiring
+from application.live.state import LiveState
 from application.policies import PolicyRunner, WhenLabelRemovedStripIt
 from application.ports.dataset_formats import ArchiveLimits
 from application.ports.media import ImageCodec, MediaStore
@@ -64,6 +70,7 @@ class Jobs:
     queue: DramatiqJobQueue
     runner: JobRunner
     recovery: JobRecovery
+    pipelines: PipelineRecovery
 
 
 @dataclass
@@ -87,6 +94,9 @@ class Container:
     staging_area: StagingArea
     catalog: ArchitectureCatalog
     models: ModelCommands
+    live: LiveCommands
+    live_state: LiveState
+    live_frames: LiveFrames
     jobs: "Jobs"
 
     def close(self) -> None:
@@ -137,16 +147,22 @@ def bootstrap(config: Config) -> Container:
     transfer = Transfer(store, read_store, media, staging, area, archives, limits, all_formats(), dataset, projects,
                         views)
     trainer = TrainModel(store, read_store, media, dataset, catalog, config.data_dir / "models")
-    jobs = build_jobs(config, store, read_store, job_handlers(config, transfer, trainer))
+    live, live_state, frames = LiveCommands(store), LiveState(read_store), FileLiveFrames(config.data_dir / "live")
+    live_state.set_up()
+    wiring = Wiring(store, read_store, live, dataset, live_state, frames, OpenCvLiveAdapters(),
+                    config.data_dir / "models", holder=f"{socket.gethostname()}:{os.getpid()}")
+    jobs = build_jobs(config, store, read_store, job_handlers(config, transfer, trainer), wiring)
     policies = PolicyRunner(store, projector, [WhenLabelRemovedStripIt(read_store, dataset),
-                                               WhenJobSubmittedEnqueueIt(jobs.queue, jobs.commands)])
+                                               WhenJobSubmittedEnqueueIt(jobs.queue, jobs.commands),
+                                               WhenPipelineEnabledStartIt(jobs.queue)])
     policies.set_up()
     return Container(config=config, store=store, read_store=read_store, projector=projector, policies=policies,
                      media=media, codec=codec, sources=ConnectionCommands(store, Source),
                      sinks=ConnectionCommands(store, Sink), projects=projects,
                      pipelines=PipelineCommands(store), dataset=dataset, views=views, staging=staging,
                      staging_area=area, catalog=catalog,
-                     models=ModelCommands(store, read_store, media, config.data_dir / "models"), jobs=jobs)
+                     models=ModelCommands(store, read_store, media, config.data_dir / "models"), live=live,
+                     live_state=live_state, live_frames=frames, jobs=jobs)
 
 
 def job_handlers(config: Config, transfer: Transfer, trainer: TrainModel) -> dict[str, JobHandler]:
@@ -157,7 +173,8 @@ def job_handlers(config: Config, transfer: Transfer, trainer: TrainModel) -> dic
     return {handler.job_type: handler for handler in handlers}
 
 
-def build_jobs(config: Config, store: EventStore, read_store: ReadStore, handlers: dict[str, JobHandler]) -> Jobs:
+def build_jobs(config: Config, store: EventStore, read_store: ReadStore, handlers: dict[str, JobHandler],
+               wiring: Wiring) -> Jobs:
     """The queue and runner; the run_job actor is bound to this container's broker (no globals)."""
     commands = JobCommands(store)
     job_log = JobLog(read_store)
@@ -166,6 +183,9 @@ def build_jobs(config: Config, store: EventStore, read_store: ReadStore, handler
     broker, abortable = build_broker(config.redis_url, config.redis_namespace)
     actor = declare_run_job(broker, runner.run, lambda job_id, attempt: commands.confirm_cancelled(
         job_id, attempt, "stopped by a hard abort"))
-    queue = DramatiqJobQueue(broker, abortable, actor, config.redis_url)
+    pipeline_actor = declare_run_pipeline(broker, lambda project_id, run: PipelineRuntime(
+        wiring, project_id, run).execute())
+    queue = DramatiqJobQueue(broker, abortable, actor, pipeline_actor, config.redis_url)
     recovery = JobRecovery(commands, job_log, read_store, handlers, queue, config.job_stale_after_s)
-    return Jobs(commands, handlers, job_log, broker, queue, runner, recovery)
+    pipelines = PipelineRecovery(read_store, wiring.state, queue)
+    return Jobs(commands, handlers, job_log, broker, queue, runner, recovery, pipelines)

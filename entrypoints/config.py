@@ -41,7 +41,7 @@ class Config:
     max_image_pixels: int = 100_000_000
     max_staged_bytes: int = 20 * 1024**3
     redis_namespace: str = "viewfinder"
-    worker_threads: int = 2
+    worker_threads: int = 3
     job_stale_after_s: float = 10.0
     diagnostic_jobs: bool = False
     consistency_timeout_s: float = 5.0
@@ -67,7 +67,7 @@ class Config:
             max_image_pixels=_int(env, "VIEWFINDER_MAX_IMAGE_PIXELS", 100_000_000),
             max_staged_bytes=_int(env, "VIEWFINDER_MAX_STAGED_BYTES", 20 * 1024**3),
             redis_namespace=env.get("VIEWFINDER_REDIS_NAMESPACE", "viewfinder"),
-            worker_threads=_int(env, "VIEWFINDER_WORKER_THREADS", 2),
+            worker_threads=_int(env, "VIEWFINDER_WORKER_THREADS", 3),
             job_stale_after_s=_float(env, "VIEWFINDER_JOB_STALE_AFTER", 10.0),
             diagnostic_jobs=env.get("VIEWFINDER_DIAGNOSTIC_JOBS", "") in ("1", "true", "yes"),
             consistency_timeout_s=_float(env, "VIEWFINDER_CONSISTENCY_TIMEOUT", 5.0),

@@ -55,6 +55,7 @@ class Engine:
             if now >= next_recovery:
                 next_recovery = now + RECOVERY_EVERY_S
                 self._guarded(self.container.jobs.recovery.check, "job recovery")
+                self._guarded(self.container.jobs.pipelines.check, "pipeline recovery")
             if now >= next_sweep:
                 next_sweep = now + SWEEP_EVERY_S
                 self._guarded(self._sweep, "media sweep")

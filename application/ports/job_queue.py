@@ -1,4 +1,4 @@
-"""Port of the job queue: how the engine hands a job attempt to a worker, and aborts it."""
+"""Port of the job queue: how the engine hands job attempts and pipeline runs to workers."""
 
 from abc import ABC, abstractmethod
 from uuid import UUID
@@ -14,6 +14,10 @@ class JobQueue(ABC):
     @abstractmethod
     def abort(self, job_id: UUID, attempt: int) -> None:
         """Interrupt the attempt wherever it runs (a hard stop after a grace period)."""
+
+    @abstractmethod
+    def start_pipeline(self, project_id: UUID, run: int) -> None:
+        """Queue a run of a project's live pipeline (a long-running message)."""
 
     def healthy(self) -> bool:
         return True

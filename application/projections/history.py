@@ -28,6 +28,10 @@ SUMMARIES: dict[str, Any] = {
     "Pipeline.Created": lambda e: "created the pipeline",
     "Pipeline.Configured": lambda e: "configured the pipeline: " + ", ".join(sorted(e.changes)),
     "Pipeline.Deleted": lambda e: "deleted the pipeline",
+    "Pipeline.Enabled": lambda e: f"enabled the pipeline (run {e.run})",
+    "Pipeline.Disabled": lambda e: "disabled the pipeline",
+    "Pipeline.StatusReported": lambda e: f"pipeline status: {e.status}" + (f" ({e.error})" if e.error else ""),
+    "Pipeline.CaptureRequested": lambda e: f"requested capture #{e.number}",
     "DatasetItem.Created": lambda e: f"added image '{e.name}' ({e.media['width']}x{e.media['height']} "
                                      f"{e.media['format']}, {e.source})",
     "DatasetItem.AnnotationsReplaced": lambda e: f"annotated the item with {_count(len(e.annotations), 'shape')}"

@@ -20,7 +20,7 @@ class PipelinesProjection(Projection):
     schema = (
         "CREATE TABLE IF NOT EXISTS rm_pipelines (project_id TEXT PRIMARY KEY, id TEXT NOT NULL, "
         "source_id TEXT, sink_id TEXT, model_id TEXT, status TEXT NOT NULL, enabled INTEGER NOT NULL, "
-        "data_collection TEXT NOT NULL, error TEXT, updated_at TEXT NOT NULL)",
+        "data_collection TEXT NOT NULL, error TEXT, run INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)",
     )
 
     @handles(Pipeline.Created)
@@ -38,6 +38,21 @@ class PipelinesProjection(Projection):
         assignments = "".join(f"{column} = ?, " for column in columns)
         tx.execute(f"UPDATE rm_pipelines SET {assignments}updated_at = ? WHERE id = ?",
                    (*columns.values(), iso(event.timestamp), str(event.originator_id)))
+
+    @handles(Pipeline.Enabled)
+    def enabled(self, event: Any, tx: Transaction) -> None:
+        tx.execute("UPDATE rm_pipelines SET enabled = 1, status = 'idle', error = NULL, run = ?, updated_at = ? "
+                   "WHERE id = ?", (event.run, iso(event.timestamp), str(event.originator_id)))
+
+    @handles(Pipeline.Disabled)
+    def disabled(self, event: Any, tx: Transaction) -> None:
+        tx.execute("UPDATE rm_pipelines SET enabled = 0, status = 'idle', error = NULL, updated_at = ? WHERE id = ?",
+                   (iso(event.timestamp), str(event.originator_id)))
+
+    @handles(Pipeline.StatusReported)
+    def status_reported(self, event: Any, tx: Transaction) -> None:
+        tx.execute("UPDATE rm_pipelines SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                   (event.status, event.error, iso(event.timestamp), str(event.originator_id)))
 
     @handles(Pipeline.Deleted)
     def deleted(self, event: Any, tx: Transaction) -> None:

@@ -84,5 +84,6 @@ def get_pipeline(read: ReadStore, project_id: UUID) -> dict[str, Any]:
     sink = get_connection(read, "sink", row["sink_id"]) if row["sink_id"] else None
     model = read.query_one("SELECT id, name, architecture, task_type, status FROM rm_models WHERE id = ?",
                            (row["model_id"],)) if row["model_id"] else None
-    return {"project_id": row["project_id"], "status": row["status"], "source": source, "sink": sink,
+    return {"project_id": row["project_id"], "status": row["status"], "enabled": bool(row["enabled"]),
+            "source": source, "sink": sink,
             "model": model, "data_collection": from_json(row["data_collection"]), "error": row["error"]}

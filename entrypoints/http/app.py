@@ -21,7 +21,7 @@ from entrypoints.http.resources.dataset import (
 from entrypoints.http.resources.health import Health
 from entrypoints.http.resources.jobs import Job, Jobs
 from entrypoints.http.resources.models import DatasetRevisions, ModelArchitectures, Models
-from entrypoints.http.resources.pipelines import ProjectPipeline
+from entrypoints.http.resources.pipelines import LivePage, ProjectPipeline
 from entrypoints.http.resources.projects import Project, ProjectLabels, Projects, TrainingConfiguration
 from entrypoints.http.resources.staged import StagedDataset, StagedDatasets
 from entrypoints.http.resources.views import View, ViewItems, Views
@@ -52,7 +52,14 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/projects/{project_id}/labels", ProjectLabels(projects, read, consistency))
     app.add_route("/api/projects/{project_id}/training_configuration",
                   TrainingConfiguration(projects, read, consistency, container.catalog))
-    app.add_route("/api/projects/{project_id}/pipeline", ProjectPipeline(container.pipelines, read, consistency))
+    pipeline = ProjectPipeline(container.pipelines, container.live, read, consistency, container.live_state,
+                               container.live_frames)
+    app.add_route("/api/projects/{project_id}/pipeline", pipeline)
+    for action in ("enable", "disable", "capture"):
+        app.add_route(f"/api/projects/{{project_id}}/pipeline:{action}", pipeline, suffix=action)
+    app.add_route("/api/projects/{project_id}/pipeline/metrics", pipeline, suffix="metrics")
+    app.add_route("/api/projects/{project_id}/pipeline/stream", pipeline, suffix="stream")
+    app.add_route("/pipeline/{project_id}", LivePage(read, container.live_state))
 
     add_dataset_routes(app, container, consistency)
     jobs, job = Jobs(container.jobs, read, consistency), Job(container.jobs, read, consistency)

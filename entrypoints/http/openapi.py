@@ -110,6 +110,16 @@ for _rev in (f"{P}/dataset_revisions", f"{P}/dataset_revisions/{{revision_id}}")
         (_rev, "delete", f"Free the files of {_which} (409 if the pipeline's model uses it)", None, None, 204),
     ]
 OPERATIONS += [
+    (f"{P}/pipeline:enable", "post", "Start the pipeline (409 without source or trained model, or while another "
+     "project's pipeline runs)", None, r.PipelineSchema, 200),
+    (f"{P}/pipeline:disable", "post", "Stop the pipeline", None, r.PipelineSchema, 200),
+    (f"{P}/pipeline:capture", "post", "The next frame becomes a dataset item (409 when not running)", None,
+     None, 202),
+    (f"{P}/pipeline/metrics", "get", "Latency and throughput over ?time_window= seconds (1..3600)", None,
+     "object", 200),
+    (f"{P}/pipeline/stream", "get", "multipart/x-mixed-replace JPEG frames with predictions drawn", None,
+     "mjpeg", 200),
+    ("/pipeline/{project_id}", "get", "A small page with the live view and metrics", None, "html", 200),
     (f"{P}/dataset_revisions", "get", "Dataset revisions of the project", None, [r.RevisionSchema], 200),
     (f"{P}/dataset_revisions/{{revision_id}}", "get", "Get a dataset revision", None, r.RevisionSchema, 200),
 ]
@@ -118,7 +128,8 @@ ERRORS = {"400": "Malformed request or id", "404": "Unknown resource", "409": "C
           "413": "Payload too large", "422": "Invalid content"}
 
 
-RAW = {"yaml": "application/x-yaml", "image": "image/*", "zip": "application/zip", "sse": "text/event-stream"}
+RAW = {"yaml": "application/x-yaml", "image": "image/*", "zip": "application/zip", "sse": "text/event-stream",
+       "mjpeg": "multipart/x-mixed-replace", "html": "text/html"}
 
 
 def _content(schema: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The live pipeline: the runtime that turns frames into predictions, and what it shares."""
