@@ -21,7 +21,7 @@ log = logging.getLogger("viewfinder.queue")
 
 QUEUE = "viewfinder-jobs"
 PIPELINE_QUEUE = "viewfinder-pipelines"
-ABORT_GRACE_MS = 1200  # cooperative stop first; then an exception is raised in the job's thread
+ABORT_GRACE_MS = 700  # cooperative stop first; then an exception is raised in the job's thread
 JOB_TIME_LIMIT_MS = 24 * 3600 * 1000
 
 
@@ -35,7 +35,7 @@ def build_broker(redis_url: str | None, namespace: str) -> tuple[dramatiq.Broker
         broker = RedisBroker(client=client, namespace=namespace, middleware=[])
         backend = RedisBackend(client=client, namespace=f"{namespace}-abort:")
     abortable = Abortable(backend=backend)
-    abortable.wait_timeout = 200
+    abortable.wait_timeout = 200 if redis_url is None else 1000  # the Redis backend refuses shorter waits
     for middleware in (AgeLimit(), TimeLimit(time_limit=JOB_TIME_LIMIT_MS), Callbacks(), Pipelines(),
                        Retries(max_retries=0), abortable):
         broker.add_middleware(middleware)

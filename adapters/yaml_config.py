@@ -32,6 +32,8 @@ def load_config(data: bytes, max_bytes: int) -> dict[str, Any]:
         document = yaml.load(data.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 - safe subclass
     except UnicodeDecodeError:
         raise BadRequestError("The configuration file is not UTF-8 text.") from None
+    except RecursionError:
+        raise BadRequestError("The configuration file is nested too deeply.") from None
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise BadRequestError(f"The configuration file is not valid YAML: {problem}.") from None

@@ -86,11 +86,16 @@ class DatasetItem(Aggregate):
     @event("LabelStripped")
     def _label_stripped(self, label_id: UUID, user: str) -> None:
         self.annotations = without_label(self.annotations, label_id)
+        if not self.annotations:  # nothing of what was annotated is left
+            self.annotated = self.user_reviewed = False
 
     def change_tags(self, add: list[str], remove: list[str], user: str) -> None:
         self.check_not_deleted()
+        both = {check_tag(t) for t in add} & {t.strip() for t in remove}
+        if both:
+            raise InvalidValueError(f"Tag '{sorted(both)[0]}' is both added and removed.", field="tags")
         added = sorted({check_tag(t) for t in add} - set(self.tags))
-        removed = sorted({t.strip() for t in remove} & set(self.tags) - set(added))
+        removed = sorted({t.strip() for t in remove} & set(self.tags))
         if added or removed:
             self._tags_changed(added=added, removed=removed, user=user)
 

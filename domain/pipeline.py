@@ -38,9 +38,20 @@ def check_data_collection(data_collection: dict[str, Any]) -> None:
         raise InvalidValueError("max_dataset_size must be a positive integer or null.",
                                 field="data_collection.max_dataset_size")
     for i, policy in enumerate(data_collection.get("policies", [])):
-        kind = policy.get("type")
+        kind, field = policy.get("type"), f"data_collection.policies.{i}"
         if kind not in ("fixed_rate", "confidence_threshold"):
-            raise InvalidValueError(f"Unknown collection policy '{kind}'.", field=f"data_collection.policies.{i}.type")
+            raise InvalidValueError(f"Unknown collection policy '{kind}'.", field=f"{field}.type")
+        if kind == "fixed_rate" and not _number_in(policy.get("rate"), 0, None):
+            raise InvalidValueError("A fixed_rate policy needs a rate above 0 (frames per second).", field=f"{field}.rate")
+        if kind == "confidence_threshold" and not (_number_in(policy.get("confidence_threshold"), -1e-12, 1)
+                                                   and _number_in(policy.get("min_sampling_interval", 1.0), 0, None)):
+            raise InvalidValueError("A confidence_threshold policy needs a threshold from 0 to 1 and a positive "
+                                    "min_sampling_interval.", field=f"{field}.confidence_threshold")
+
+
+def _number_in(value: Any, above: float, at_most: float | None) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and value > above
+            and (at_most is None or value <= at_most))
 
 
 class Pipeline(Aggregate):

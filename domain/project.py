@@ -106,6 +106,9 @@ class Project(Aggregate):
     def change_labels(self, add: list[NewLabel], edit: list[LabelEdit], remove: list[UUID], user: str) -> None:
         """Apply adds, edits and removals together, or none of them."""
         self.check_not_deleted()
+        remove = list(dict.fromkeys(remove))
+        if len({e.id for e in edit}) != len(edit):
+            raise InvalidValueError("A label may be edited once per request.", field="labels_to_edit")
         for label_id in remove:
             self.label(label_id)
         edited = {e.id: (self.label(e.id), e) for e in edit}

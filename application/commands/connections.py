@@ -32,6 +32,7 @@ class ConnectionCommands:
     def reconfigure(self, connection_id: UUID, changes: dict[str, Any], user: str) -> Written:
         """Apply changed fields (name, type-specific settings) over the current config."""
         connection = self.store.load(self.cls, connection_id, self.cls.kind)
+        changes = dict(changes)  # a retry after a lost race must see the caller's changes again
         name = changes.pop("name", connection.name)
         type_ = changes.pop(f"{self.cls.kind}_type", connection.type)
         claims = rename_claims(self.store, self.cls.kind, connection.name, name, connection.id, user)

@@ -42,6 +42,8 @@ class JobRunner:
         watcher.start()
         try:
             self._execute(job, context)
+        except StaleAttemptError:  # superseded (requeued elsewhere) while finishing: the new attempt decides
+            log.info("job %s attempt %s was superseded", job_id, attempt)
         finally:
             stop.set()
             watcher.join()
@@ -51,6 +53,9 @@ class JobRunner:
         context.log(f"Attempt {attempt} of {job.job_type} started on {self.worker}.")
         try:
             result = self.handlers[job.job_type].run(context)
+        except StaleAttemptError:
+            context.log(f"Attempt {attempt} was superseded; it stops here.")
+            return
         except JobCancelledError:
             context.log("Cancelled between steps.")
             self.commands.confirm_cancelled(job_id, attempt, "stopped at a step boundary")

@@ -24,12 +24,24 @@ def split(items: list[dict[str, Any]], percents: tuple[int, int, int], seed: int
     groups: dict[str, list[str]] = defaultdict(list)
     for item in items:
         groups[stratum(item["annotations"], frequency)].append(str(item["id"]))
-    training, validation, _ = percents
     assigned = {}
     for members in groups.values():
         members.sort(key=lambda item_id: _rank(seed, item_id))
-        for index, item_id in enumerate(members):
-            position = 100 * (index + 0.5) / len(members)
-            assigned[item_id] = ("training" if position < training else
-                                 "validation" if position < training + validation else "testing")
+        counts = quotas(len(members), percents)
+        subsets = ["training"] * counts[0] + ["validation"] * counts[1] + ["testing"] * counts[2]
+        assigned.update(zip(members, subsets, strict=True))
     return assigned
+
+
+def quotas(n: int, percents: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Items per subset for a stratum of n: proportional, but from 3 items on every subset gets one."""
+    if n < 3:
+        return (n, 0, 0) if n < 2 else (1, 0, 1)
+    validation = max(1, round(n * percents[1] / 100))
+    testing = max(1, round(n * percents[2] / 100))
+    while validation + testing > n - 1:
+        if validation >= testing:
+            validation -= 1
+        else:
+            testing -= 1
+    return n - validation - testing, validation, testing

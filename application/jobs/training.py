@@ -104,7 +104,7 @@ class TrainModel(JobHandler):
         revision = self._revision(context, project)
         model = Model(id=uuid4(), project_id=project.id, name=f"{trainer.architecture.name} ({time.strftime('%Y-%m-%d %H:%M')})",
                       architecture=trainer.architecture.id, task_type=project.task_type, job_id=context.job_id,
-                      dataset_revision_id=revision.id, labels=[label.as_dict() for label in project.labels],
+                      dataset_revision_id=revision.id, labels=revision.labels,
                       user=context.user)
         self.store.commit(model)
         context.log(f"Training {trainer.architecture.id} on revision {revision.id} ({len(revision.entries)} items) "

@@ -63,7 +63,8 @@ class DatasetItemsProjection(Projection):
         if rows:
             current = [{**a, "labels": [{**label, "id": UUID(label["id"])} for label in a["labels"]]}
                        for a in from_json(rows[0]["annotations"])]
-            self._annotations(tx, event, without_label(current, event.label_id), keep_flags=True)
+            remaining = without_label(current, event.label_id)
+            self._annotations(tx, event, remaining, annotated=False, reviewed=False, keep_flags=bool(remaining))
 
     @handles(DatasetItem.TagsChanged)
     def tags_changed(self, event: Any, tx: Transaction) -> None:

@@ -42,6 +42,11 @@ def _first_message(errors: Any, path: str = "") -> str:
     return f"Field '{path}': {errors}" if path and path != "_schema" else str(errors)
 
 
+def nested(path: list[str], leaf: Any) -> dict[str, Any]:
+    """A dotted field path in marshmallow's nested error form: a.0.b → {"a": {"0": {"b": leaf}}}."""
+    return {path[0]: nested(path[1:], leaf) if len(path) > 1 else leaf}
+
+
 def handle_validation(req: falcon.Request, resp: falcon.Response, error: ValidationError, params: Any) -> None:
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
     _send(resp, falcon.HTTP_422, {"detail": f"Invalid request body. {_first_message(messages)}",
@@ -55,7 +60,7 @@ def handle_known(req: falcon.Request, resp: falcon.Response, error: Exception, p
     if errors:
         body["errors"] = errors
     elif isinstance(error, DomainError) and error.field and status == falcon.HTTP_422:
-        body["errors"] = {error.field: [error.detail]}
+        body["errors"] = nested(error.field.split("."), [error.detail])
     _send(resp, status, body)
 
 

@@ -1,6 +1,6 @@
 """Query-string parsing: every malformed parameter is a 400 with a readable detail."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import falcon
@@ -50,8 +50,9 @@ def moment(raw: str | None, name: str) -> datetime | None:
 
 
 def iso(req: falcon.Request, name: str) -> str | None:
+    """An instant as stored timestamps are written (UTC), so that they compare as strings."""
     value = moment(req.get_param(name), name)
-    return value.isoformat() if value else None
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def id_list(raw: str | list[str] | None, name: str) -> tuple[str, ...]:
@@ -87,5 +88,8 @@ def filter_from_body(body: dict) -> ItemFilter:
     """The same filter, given as a JSON object (views: add or remove items by filter)."""
     return ItemFilter(annotated=body.get("annotated"), label_ids=tuple(str(i) for i in body.get("labels", ())),
                       tags=tuple(body.get("tags", ())), subset=body.get("subset"),
-                      created_after=body["created_after"].isoformat() if body.get("created_after") else None,
-                      created_before=body["created_before"].isoformat() if body.get("created_before") else None)
+                      created_after=_utc(body.get("created_after")), created_before=_utc(body.get("created_before")))
+
+
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None

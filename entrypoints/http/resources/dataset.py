@@ -74,7 +74,7 @@ class DatasetItemMedia:
         etag = f'"{sha256}"'
         resp.etag = etag
         resp.cache_control = ["private", "max-age=31536000", "immutable"]
-        if etag in (req.if_none_match or []) or req.get_header("If-None-Match") == etag:
+        if any(tag == "*" or tag == sha256 for tag in req.if_none_match or []):
             resp.status = falcon.HTTP_304
             return
         path = self.media.path(sha256)

@@ -72,7 +72,7 @@ class WebhookSinkSchema(SinkSchema):
     http_method = fields.String(load_default="POST", validate=validate.OneOf(("POST", "PUT", "PATCH")))
     headers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,100}$")),
                           values=fields.String(validate=validate.Length(max=4096)), load_default=dict)
-    timeout = fields.Float(load_default=10, validate=validate.Range(min=0, min_inclusive=False, max=300))
+    timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0, min_inclusive=False, max=300))
 
 
 class RosSinkSchema(SinkSchema):
