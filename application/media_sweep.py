@@ -1,5 +1,7 @@
 """Removing media files that no item references: what a crash between bytes and event leaves."""
 
+from collections.abc import Callable
+
 from application.ports.media import MediaStore
 from application.ports.read_store import ReadStore
 
@@ -15,6 +17,13 @@ def is_referenced(read: ReadStore, sha256: str) -> bool:
     return row is not None
 
 
-def sweep_media(media: MediaStore, read: ReadStore, grace_s: float = GRACE_S) -> list[str]:
-    """Delete unreferenced files older than the grace period (uploads in flight are younger)."""
+def sweep_media(media: MediaStore, read: ReadStore, grace_s: float = GRACE_S,
+                lag: Callable[[], int] = lambda: 0) -> list[str]:
+    """Delete unreferenced files older than the grace period (uploads in flight are younger).
+
+    References are read from the read models, so nothing is swept while they lag behind the log:
+    an item saved but not yet projected would look unreferenced.
+    """
+    if lag() > 0:
+        return []
     return media.sweep(lambda sha256: is_referenced(read, sha256), older_than_s=grace_s)

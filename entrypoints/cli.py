@@ -78,7 +78,8 @@ def sweep_media_files() -> int:
 
     container = _container()
     container.projector.catch_up()
-    removed = sweep_media(container.media, container.read_store)
+    removed = sweep_media(container.media, container.read_store,
+                          lag=lambda: max(container.projector.lag().values(), default=0))
     print(json.dumps({"removed": removed}))
     return 0
 

@@ -67,7 +67,9 @@ class Engine:
         return self.container.projector.run_once() + self.container.policies.run_once()
 
     def _sweep(self) -> int:
-        removed = sweep_media(self.container.media, self.container.read_store)
+        projector = self.container.projector
+        removed = sweep_media(self.container.media, self.container.read_store,
+                              lag=lambda: max(projector.lag().values(), default=0))
         if removed:
             log.info("media sweep removed %d unreferenced file(s)", len(removed))
         return len(removed)

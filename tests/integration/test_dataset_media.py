@@ -4,6 +4,8 @@ Bytes are written before the event that references them, so a crash in between c
 unreferenced file but never an item without its bytes; the sweep removes such files.
 """
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from application.errors import (
 )
 from application.event_store import EventStore
 from application.media_sweep import sweep_media
+from domain.dataset_item import DatasetItem
 from domain.project import NewLabel
 from entrypoints.bootstrap import Container, bootstrap, event_store_env
 from entrypoints.config import Config
@@ -133,3 +136,16 @@ def test_refused_uploads_leave_no_file_behind(container: Container, project_id: 
             container.dataset.upload(project_id, data, None, "upload", USER)
     assert media_files(container) == set()
     assert container.read_store.query("SELECT id FROM rm_items") == []
+
+
+def test_a_sweep_while_the_read_models_lag_never_takes_the_bytes_of_a_saved_item(container: Container,
+                                                                                 project_id: UUID) -> None:
+    container.projector.catch_up()
+    item_id = upload(container, project_id, seed=3)  # saved, but not yet projected
+    sha256 = container.store.load(DatasetItem, item_id).media["sha256"]
+    two_hours_ago = time.time() - 7200
+    for name in media_files(container):  # the outage lasted two hours
+        os.utime(container.media.path(name), (two_hours_ago, two_hours_ago))
+    sweep_media(container.media, container.read_store,
+                lag=lambda: max(container.projector.lag().values()))
+    assert container.media.exists(sha256), "an item lost its bytes"
