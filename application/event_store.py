@@ -68,6 +68,13 @@ class EventStore(Application[UUID]):
             raise NotFoundError(f"No {what} with id {aggregate_id}.")
         return aggregate
 
+    def load_in_project(self, cls: type[A], aggregate_id: UUID, project_id: UUID, what: str) -> A:
+        """The aggregate, if it belongs to the project (else NotFoundError, as if it did not exist)."""
+        aggregate = self.load(cls, aggregate_id, what)
+        if getattr(aggregate, "project_id", None) != project_id:
+            raise NotFoundError(f"No {what} with id {aggregate_id} in this project.")
+        return aggregate
+
     def find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
             return self.repository.get(aggregate_id)

@@ -7,7 +7,6 @@ from domain.dataset_item import DatasetItem
 from domain.project import Project
 
 from application.commands import Written, retrying
-from application.errors import NotFoundError
 from application.event_store import EventStore
 from application.ports.media import ImageCodec, MediaStore
 
@@ -41,10 +40,7 @@ class DatasetCommands:
         return Written(item.id, self.store.commit(item))
 
     def item(self, project_id: UUID, item_id: UUID) -> DatasetItem:
-        item = self.store.load(DatasetItem, item_id, "dataset item")
-        if item.project_id != project_id:
-            raise NotFoundError(f"No dataset item with id {item_id} in project {project_id}.")
-        return item
+        return self.store.load_in_project(DatasetItem, item_id, project_id, "dataset item")
 
     @retrying
     def annotate(self, project_id: UUID, item_id: UUID, annotations: list[dict[str, Any]], user: str,

@@ -10,7 +10,6 @@ from domain.model import Model
 from domain.pipeline import Pipeline
 
 from application.commands import Written, retrying
-from application.errors import NotFoundError
 from application.event_store import EventStore
 from application.ports.media import MediaStore
 from application.ports.read_store import ReadStore
@@ -27,10 +26,7 @@ class ModelCommands:
         self.store, self.read, self.media, self.models_dir = store, read, media, models_dir
 
     def model(self, project_id: UUID, model_id: UUID) -> Model:
-        model = self.store.load(Model, model_id, "model")
-        if model.project_id != project_id:
-            raise NotFoundError(f"No model with id {model_id} in this project.")
-        return model
+        return self.store.load_in_project(Model, model_id, project_id, "model")
 
     def files(self, model_id: UUID) -> Path:
         return self.models_dir / str(model_id)
@@ -53,9 +49,7 @@ class ModelCommands:
 
     @retrying
     def delete_revision_files(self, project_id: UUID, revision_id: UUID, user: str) -> Written:
-        revision = self.store.load(DatasetRevision, revision_id, "dataset revision")
-        if revision.project_id != project_id:
-            raise NotFoundError(f"No dataset revision with id {revision_id} in this project.")
+        revision = self.store.load_in_project(DatasetRevision, revision_id, project_id, "dataset revision")
         pipeline_model = self._pipeline_model(project_id)
         if pipeline_model is not None and self.model(project_id, pipeline_model).dataset_revision_id == revision_id:
             raise RevisionInUseError("The project's pipeline model was trained on this revision; choose another "

@@ -10,7 +10,6 @@ from domain.sink import Sink
 from domain.source import Source
 
 from application.commands import Written, retrying
-from application.errors import NotFoundError
 from application.event_store import EventStore
 
 
@@ -30,10 +29,7 @@ class PipelineCommands:
             if key in changes and changes[key] != getattr(pipeline, key):
                 touched += self._move(pipeline, cls, getattr(pipeline, key), changes[key], user)
         if changes.get("model_id") is not None:
-            model = self.store.load(Model, changes["model_id"], "model")
-            if model.project_id != project_id:
-                raise NotFoundError(f"No model with id {model.id} in this project.")
-            model.check_usable()
+            self.store.load_in_project(Model, changes["model_id"], project_id, "model").check_usable()
         pipeline.configure(user, source_id=changes.get("source_id", UNSET),
                            sink_id=changes.get("sink_id", UNSET), model_id=changes.get("model_id", UNSET),
                            data_collection=changes.get("data_collection"))

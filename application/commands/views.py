@@ -7,7 +7,7 @@ from domain.project import Project
 
 from application.commands import Written, retrying
 from application.commands.names import claim_name, release_name
-from application.errors import ConflictError, NotFoundError
+from application.errors import ConflictError
 from application.event_store import EventStore
 
 VIEW = "view"
@@ -20,10 +20,7 @@ class ViewCommands:
         self.store = store
 
     def view(self, project_id: UUID, view_id: UUID) -> DatasetView:
-        view = self.store.load(DatasetView, view_id, "view")
-        if view.project_id != project_id:
-            raise NotFoundError(f"No view with id {view_id} in project {project_id}.")
-        return view
+        return self.store.load_in_project(DatasetView, view_id, project_id, "view")
 
     @retrying
     def create(self, project_id: UUID, name: str, user: str, id: UUID | None = None) -> Written:

@@ -6,20 +6,14 @@ from uuid import UUID
 from domain.project import NewLabel, Project
 
 from application.errors import InvalidInputError
-from application.jobs.datasets import ItemImporter, PrepareDataset, Transfer, _staged_id
-from application.jobs.handler import JobContext, JobHandler
+from application.jobs.datasets import ItemImporter, PrepareDataset, StagedDatasetHandler, _staged_id
+from application.jobs.handler import JobContext
 
 
-class ImportAsNewProject(JobHandler):
+class ImportAsNewProject(StagedDatasetHandler):
     """A new project with the dataset's labels, then every image through the upload command."""
 
     job_type = "import_dataset_as_new_project"
-
-    def __init__(self, transfer: Transfer) -> None:
-        self.transfer = transfer
-
-    def check(self, project_id: UUID | None, parameters: dict[str, Any]) -> None:
-        self.transfer.staged(_staged_id(parameters))
 
     def run(self, context: JobContext) -> dict[str, Any]:
         staged_id = _staged_id(context.parameters)
@@ -46,16 +40,13 @@ class ImportAsNewProject(JobHandler):
         return {"project_id": str(project_id), "format": dataset_format.name, **counts}
 
 
-class ImportToExistingProject(JobHandler):
+class ImportToExistingProject(StagedDatasetHandler):
     """Images into an existing project; dataset labels mapped by `labels_mapping`, else by name."""
 
     job_type = "import_dataset_to_existing_project"
 
-    def __init__(self, transfer: Transfer) -> None:
-        self.transfer = transfer
-
     def check(self, project_id: UUID | None, parameters: dict[str, Any]) -> None:
-        self.transfer.staged(_staged_id(parameters))
+        super().check(project_id, parameters)
         project = self.transfer.check_project(project_id)
         known = {str(label.id) for label in project.labels}
         for name, label_id in parameters.get("labels_mapping", {}).items():

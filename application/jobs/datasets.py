@@ -79,17 +79,21 @@ def _staged_id(parameters: dict[str, Any]) -> UUID:
     return UUID(str(parameters["staged_dataset_id"]))
 
 
-class PrepareDataset(JobHandler):
-    """Detect the format of a staged archive, validate it, unpack it, fill its metadata."""
-
-    job_type = "prepare_dataset_for_import"
-    rerun_on_interrupt = True
+class StagedDatasetHandler(JobHandler):
+    """A job that reads a staged dataset (`parameters.staged_dataset_id`)."""
 
     def __init__(self, transfer: Transfer) -> None:
         self.transfer = transfer
 
     def check(self, project_id: UUID | None, parameters: dict[str, Any]) -> None:
         self.transfer.staged(_staged_id(parameters))
+
+
+class PrepareDataset(StagedDatasetHandler):
+    """Detect the format of a staged archive, validate it, unpack it, fill its metadata."""
+
+    job_type = "prepare_dataset_for_import"
+    rerun_on_interrupt = True
 
     def run(self, context: JobContext) -> dict[str, Any]:
         staged_id = _staged_id(context.parameters)
