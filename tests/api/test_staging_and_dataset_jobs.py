@@ -13,8 +13,8 @@ import struct
 import time
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,8 +27,10 @@ import pytest
 import urllib3
 from falcon.testing import Result, TestClient
 
-from entrypoints.bootstrap import Container
+from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.config import Config
+from entrypoints.engine import Engine
+from entrypoints.http.app import create_app
 
 TERMINAL = ("done", "failed", "cancelled")
 UNKNOWN_ID = "0b6c8f7e-3f2a-4f63-9d0e-2f8c1a7d5e41"
@@ -334,7 +336,7 @@ def assert_same_dataset(actual: Snapshot, expected: Snapshot, where: str = "", *
 
 # --- generated projects -----------------------------------------------------------------------------------
 
-SHAPES = {
+SHAPES: dict[str, list[list[tuple[list[str], dict[str, Any]]]]] = {
     "detection": [
         [(["nut"], {"type": "rectangle", "x": 1.25, "y": 2.5, "width": 20.75, "height": 10})],
         [(["bolt"], {"type": "rectangle", "x": 0, "y": 0, "width": 64, "height": 48}),
@@ -362,7 +364,8 @@ def generated_project(client: TestClient, task_type: str, name: str = "Source", 
     project = create_project(client, name, task_type, [{"name": "nut", "color": "#ff8800", "hotkey": "n"},
                                                        {"name": "bolt", "color": "#0088ff"}],
                              exclusive=task_type == "classification")
-    for number, annotations in enumerate([*SHAPES[task_type], None]):
+    annotated: list[list[tuple[list[str], dict[str, Any]]] | None] = [*SHAPES[task_type], None]
+    for number, annotations in enumerate(annotated):
         item = upload_item(client, project, jpeg(seed + number), f"part_{number}.jpg")
         if annotations is not None:
             annotate(client, project, item, annotations)
@@ -570,7 +573,7 @@ def test_a_hand_written_coco_archive_in_a_folder_is_detected_validated_and_impor
     assert project.items["c.jpg"]["size"] == (80, 60)
 
 
-BROKEN_COCO = {
+BROKEN_COCO: dict[str, tuple[dict[str, Any], str]] = {
     "a missing image": ({"listed": ["a.jpg", "gone.jpg"]}, "images/gone.jpg is missing"),
     "an image outside the dataset": ({"listed": ["a.jpg", "../../../../etc/hostname"]}, "points outside the dataset"),
     "an annotation outside the image": ({"annotations": [("a.jpg", 1, {"bbox": [100, 100, 10, 10]})]},
@@ -917,10 +920,7 @@ def test_a_classification_dataset_with_a_single_label_imports_as_a_new_project(c
 
 @pytest.fixture
 def postgres_client(postgres_database: str, tmp_path: Path) -> Iterator[TestClient]:
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.engine import Engine
-    from entrypoints.http.app import create_app
-
+    """The full app on a PostgreSQL database of its own (for a bug only PostgreSQL's timing shows)."""
     container = bootstrap(Config(data_dir=tmp_path / "data", database_url=postgres_database,
                                  consistency_timeout_s=10.0, engine_poll_interval_s=0.005))
     engine = Engine(container).start_in_thread()
