@@ -4,7 +4,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from falcon.testing import TestClient
 
 from tests import images
@@ -139,9 +138,6 @@ def test_a_detection_project_takes_rectangles_inside_the_image(client: TestClien
     assert history_kinds(client, project, item) == ["DatasetItem.Created", "DatasetItem.AnnotationsReplaced"]
 
 
-@pytest.mark.xfail(strict=True, reason="entrypoints/http/errors.py handle_known: a broken annotation rule comes back "
-                                       "as the flat key 'annotations.0.shape', a schema error in marshmallow's nested "
-                                       "form, which API.md prescribes")
 def test_rule_errors_and_schema_errors_name_an_annotation_the_same_way(client: TestClient, project: dict) -> None:
     item, nut = uploaded(client, project, width=200, height=100), label_ids(project)["nut"]
     schema_error = post(client, project, item, [rectangle(nut, confidence=2)]).json["errors"]
@@ -272,9 +268,6 @@ def test_annotations_are_readable_as_they_were_at_a_version_or_a_moment(client: 
     assert client.simulate_get(url(project, unknown), params={"version": "1"}).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="domain/dataset_item.py _label_stripped (and the projection's label_stripped "
-                                       "with keep_flags=True): an item stripped of its only label stays annotated "
-                                       "with no annotations, which a classification item may never be")
 def test_a_classification_item_stripped_of_its_only_label_is_no_longer_annotated(client: TestClient) -> None:
     project = new_project(client, "Parts", "classification", ["good", "scratched"])
     item, ids = uploaded(client, project), label_ids(project)

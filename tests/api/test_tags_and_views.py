@@ -81,6 +81,8 @@ def test_invalid_tags_are_refused_and_change_nothing(client: TestClient, project
         assert response.status_code == 422, (bad, response.text)
         assert "tags" in str(response.json.get("errors")) or "add" in str(response.json.get("errors")), bad
     assert retag(client, project, items, remove=["y" * 51]).status_code == 422
+    both = retag(client, project, items, add=["dock", "night"], remove=["night"])
+    assert both.status_code == 422 and "both added and removed" in both.json["detail"]
     assert retag(client, project, [], add=["dock"]).status_code == 422
     assert retag(client, project, ["not-an-id"], add=["dock"]).status_code == 422
     assert client.simulate_patch(f"{base(project)}/items/tags", json={"add": ["dock"]}).status_code == 422

@@ -115,3 +115,6 @@ def test_the_read_models_tell_the_story_that_was_written(container: Container) -
     assert subsets == ["training", "validation", "testing"]
     assert (rows[str(items[6])]["annotated"], rows[str(items[6])]["user_reviewed"]) == (1, 0)
     assert (rows[str(items[5])]["annotated"], rows[str(items[5])]["annotations"]) == (0, "[]")
+    for only_bolt in (items[2], items[4]):  # stripped of their only label: back to unannotated
+        assert (rows[str(only_bolt)]["annotated"], rows[str(only_bolt)]["annotations"]) == (0, "[]")
+    assert rows[str(items[1])]["annotated"] == 1 and json.loads(rows[str(items[1])]["annotations"])
