@@ -52,7 +52,7 @@ class JobCommands:
     def finish(self, job_id: UUID, attempt: int, result: dict[str, Any]) -> None:
         job = self.load(job_id)
         if job.status == "cancelling":
-            job.confirm_cancelled(attempt, "cancel requested while finishing; the result was kept", WORKER_USER)
+            job.confirm_cancelled(attempt, "cancel requested while finishing; the result is discarded", WORKER_USER)
         else:
             job.finish(attempt, result, WORKER_USER)
         self.store.commit(job)

@@ -17,6 +17,7 @@ from application.ports.read_store import ReadStore
 from application.queries.jobs import jobs_in
 
 log = logging.getLogger("viewfinder.jobs")
+ORPHAN_AFTER_S = 2.0  # several missed heartbeats (one every 0.25 s)
 
 
 class WhenJobSubmittedEnqueueIt(Policy):
@@ -50,24 +51,26 @@ class JobRecovery:
         self.stale_after_s = stale_after_s
 
     def on_start(self, sole_worker: bool) -> None:
-        """Re-queue scheduled attempts (an in-memory queue lost them); with the only worker here, every
-        running attempt is an orphan of the previous process."""
+        """Re-queue scheduled attempts (an in-memory queue lost them); with the only worker here, a
+        running attempt is an orphan of the previous process — once its heartbeat has stopped (the old
+        process may still be finishing for a few seconds)."""
         for row in jobs_in(self.read, ("scheduled",)):
             self.queue.enqueue(UUID(row["id"]), int(row["attempt"]))
         if sole_worker:
             for row in jobs_in(self.read, ("running", "cancelling")):
-                self._interrupt(row, "the engine restarted while it ran")
+                if time.time() - self._last_sign_of_life(row) > ORPHAN_AFTER_S:
+                    self._interrupt(row, "the engine restarted while it ran")
 
     def check(self) -> None:
-        now = time.time()
         for row in jobs_in(self.read, ("running", "cancelling")):
-            beat = self.job_log.last_beat(UUID(row["id"]))
-            if beat is not None and beat[0] == int(row["attempt"]):
-                last = beat[1]
-            else:
-                last = datetime.fromisoformat(row["started_at"] or row["updated_at"]).timestamp()
-            if now - last > self.stale_after_s:
+            if time.time() - self._last_sign_of_life(row) > self.stale_after_s:
                 self._interrupt(row, f"its worker sent no heartbeat for {self.stale_after_s:.0f} s")
+
+    def _last_sign_of_life(self, row: dict[str, Any]) -> float:
+        beat = self.job_log.last_beat(UUID(row["id"]))
+        if beat is not None and beat[0] == int(row["attempt"]):
+            return beat[1]
+        return datetime.fromisoformat(row["started_at"] or row["updated_at"]).timestamp()
 
     def _interrupt(self, row: dict[str, Any], reason: str) -> None:
         handler = self.handlers.get(row["job_type"])

@@ -238,10 +238,6 @@ def test_a_waiting_stream_does_not_keep_the_api_busy(job_server: Server) -> None
     assert used < 0.5, f"the API used {used:.2f} s of CPU in 2 s while two streams waited"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "entrypoints/http/resources/jobs.py: a stream notices a closed connection only at its next write (a change, "
-    "or the keep-alive comment every KEEP_ALIVE_S = 15 s), so a listener that went away keeps its gthread "
-    "thread for up to 15 s and plain requests queue behind it"))
 def test_listeners_that_went_away_give_their_api_threads_back_promptly(tmp_path: Path) -> None:
     server = JobServer(tmp_path / "data", tmp_path / "serve.log")
     server.env.update(VIEWFINDER_API_WORKERS="1", VIEWFINDER_API_THREADS="2")

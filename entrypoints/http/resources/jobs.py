@@ -17,7 +17,7 @@ from entrypoints.http.resources import ReadYourWrites
 from entrypoints.http.schemas.jobs import PARAMETER_SCHEMAS, JobSubmitSchema
 
 POLL_S = 0.2
-KEEP_ALIVE_S = 15.0
+KEEP_ALIVE_S = 1.0  # also how soon a stream notices its listener left (writing fails)
 STATUSES = ("scheduled", "running", "cancelling", "done", "failed", "cancelled")
 
 
@@ -53,6 +53,8 @@ class Jobs:
         if status is not None and status not in STATUSES:
             raise BadRequestError(f"Query parameter 'status' must be one of {', '.join(STATUSES)}.")
         project = params.id_list(req.get_param("project_id"), "project_id")
+        if len(project) > 1:
+            raise BadRequestError("Query parameter 'project_id' takes one id.")
         resp.media = list_jobs(self.read, UUID(project[0]) if project else None, req.get_param("job_type"), status)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
