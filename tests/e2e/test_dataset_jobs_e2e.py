@@ -68,10 +68,11 @@ class PatientServer(Server):
 def small_body_server(config: Config, tmp_path: Path) -> Iterator[Server]:
     server = PatientServer(config, tmp_path / "serve.log")
     server.env["VIEWFINDER_MAX_BODY_BYTES"] = str(BODY_LIMIT)
-    server.start()
-    yield server
-    if server.process is not None and server.process.poll() is None:
-        server.kill(signal.SIGTERM)
+    try:  # stop the process tree even when it never became healthy
+        yield server.start()
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill(signal.SIGTERM)
 
 
 def run_job(url: str, job_type: str, project_id: str | None = None, **parameters: Any) -> dict[str, Any]:
