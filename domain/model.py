@@ -58,6 +58,10 @@ class Model(Aggregate):
     def _weights_deleted(self, user: str) -> None:
         self.variants = [{**v, "files_deleted": True} for v in self.variants]
 
+    def check_not_training(self) -> None:
+        if self.status == "training":
+            raise ConflictingStateError(f"Model '{self.name}' is still training; cancel its job first.")
+
     def delete(self, user: str) -> None:
         if not self.deleted:
             self._deleted(user=user)

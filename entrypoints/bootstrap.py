@@ -5,7 +5,7 @@ import socket
 from dataclasses import dataclass
 
 import dramatiq
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse, urlunparse
 
 from domain.sink import Sink
 from domain.source import Source
@@ -113,18 +113,25 @@ def event_store_env(config: Config) -> dict[str, str]:
                 "SQLITE_DBNAME": str(config.data_dir / "events.sqlite"), "SQLITE_LOCK_TIMEOUT": "10"}
     url = urlparse(config.database_url)
     if url.scheme not in ("postgres", "postgresql") or not url.path.strip("/"):
-        raise ConfigError("VIEWFINDER_DATABASE_URL must look like postgresql://user@host:5432/dbname.")
+        raise ConfigError("VIEWFINDER_DATABASE_URL must look like postgresql://user@host:5432/dbname[?schema=name].")
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": url.path.strip("/"),
+            "POSTGRES_SCHEMA": database_schema(config.database_url),
             "POSTGRES_HOST": url.hostname or "127.0.0.1", "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""), "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8", "POSTGRES_CONNECT_TIMEOUT": "10"}
 
 
+def database_schema(database_url: str) -> str:
+    """The `schema` query parameter of the URL (ours, not libpq's): where every table goes."""
+    return parse_qs(urlparse(database_url).query).get("schema", ["public"])[0]
+
+
 def build_read_store(config: Config) -> ReadStore:
     if config.database_url is None:
         return SqliteReadStore(config.data_dir / "readmodels.sqlite")
-    return PostgresReadStore(config.database_url)
+    url = urlparse(config.database_url)
+    return PostgresReadStore(urlunparse(url._replace(query="")), schema=database_schema(config.database_url))
 
 
 def bootstrap(config: Config) -> Container:
@@ -133,8 +140,9 @@ def bootstrap(config: Config) -> Container:
     read_store = build_read_store(config)
     projector = Projector(store, read_store, [
         SourcesProjection(), SinksProjection(), ProjectsProjection(), PipelinesProjection(),
-        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), JobsProjection(),
-        StagedDatasetsProjection(), ModelsProjection(), RevisionsProjection()])
+        DatasetItemsProjection(), DatasetViewsProjection(), HistoryProjection(), StagedDatasetsProjection(),
+        ModelsProjection(), RevisionsProjection(),
+        JobsProjection()])  # last: a job shows 'done' only once what it made is visible too
     projector.set_up()
     media = FilesystemMediaStore(config.data_dir / "media")
     codec = OpenCvImageCodec(max_pixels=config.max_image_pixels)

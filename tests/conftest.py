@@ -17,9 +17,9 @@ def _server_url(database: str) -> str:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards; yields its URL."""
+@pytest.fixture(scope="session")
+def postgres_session_database() -> Iterator[str]:
+    """One PostgreSQL database for this test run (runs never collide), dropped at the end."""
     name = f"vf_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -28,6 +28,19 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database(postgres_session_database: str) -> Iterator[str]:
+    """A fresh schema for one test (tables of the event store and read models); yields its URL."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_session_database, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_session_database}?schema={schema}"
+    finally:
+        with psycopg.connect(postgres_session_database, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

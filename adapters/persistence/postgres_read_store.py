@@ -36,9 +36,10 @@ class PostgresTransaction(Transaction):
 class PostgresReadStore(ReadStore):
     """A PostgreSQL read-model database; the pool opens on first use."""
 
-    def __init__(self, conninfo: str, max_size: int = 8) -> None:
+    def __init__(self, conninfo: str, max_size: int = 8, schema: str = "public") -> None:
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=False,
-                                   kwargs={"row_factory": dict_row, "autocommit": True})
+                                   kwargs={"row_factory": dict_row, "autocommit": True,
+                                           "options": f"-c search_path={schema}"})
         self._opened = False
 
     def _open(self) -> ConnectionPool:

@@ -38,6 +38,7 @@ class ModelCommands:
     @retrying
     def delete(self, project_id: UUID, model_id: UUID, weights_only: bool, user: str) -> Written:
         model = self.model(project_id, model_id)
+        model.check_not_training()
         if self._pipeline_model(project_id) == model_id:
             raise ModelInUseError(f"Model '{model.name}' is the project's pipeline model; choose another first.")
         model.delete_weights(user)

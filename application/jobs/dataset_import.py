@@ -24,7 +24,8 @@ class ImportAsNewProject(StagedDatasetHandler):
             raise InvalidInputError("The dataset has no annotations to tell its task type; give parameters.task_type.")
         labels = [NewLabel(label.name, label.color, label.hotkey) for label in dataset.labels]
         exclusive = bool(dataset.exclusive_labels) if dataset.exclusive_labels is not None else (
-            task_type == "classification" and all(len(a.labels) <= 1 for i in dataset.items for a in i.annotations))
+            task_type == "classification" and len(labels) >= 2
+            and all(len(a.labels) <= 1 for i in dataset.items for a in i.annotations))
         project_id = self.transfer.projects.create(context.parameters["name"], task_type, exclusive, labels,
                                                    context.user).id
         context.log(f"Created project {project_id} ({task_type}, {len(labels)} labels) from {dataset_format.name}.")

@@ -56,7 +56,11 @@ class Transfer:
         try:
             unpacked = self.area.unpacked(staged_id)
             if not unpacked.exists():
-                self.archives.extract(self.area.archive(staged_id), unpacked, self.limits)
+                try:
+                    self.archives.extract(self.area.archive(staged_id), unpacked, self.limits)
+                except OSError:  # another job unpacked it at the same moment (the final rename is atomic)
+                    if not unpacked.exists():
+                        raise
             root = find_dataset_root(unpacked)
             dataset_format = detect_format(root, self.formats)
             dataset = dataset_format.read(root)

@@ -879,13 +879,9 @@ def test_an_import_cancelled_part_way_leaves_a_consistent_project(client: TestCl
     assert sum(not item["annotated"] for item in items) <= 1  # at most the one caught between its two commands
 
 
-# --- known bugs (strict xfail: each passes once its bug is fixed) -----------------------------------------------
+# --- once bugs, now stories ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "application/jobs/datasets.py Transfer.open checks `unpacked.exists()` and then extracts without a lock, and "
-    "adapters/archives.py safe_extract renames its temp folder onto `unpacked`: when two jobs open the same fresh "
-    "upload at once, the loser fails with 'OSError: [Errno 39] Directory not empty: <server path>/unpacked'"))
 def test_preparing_and_importing_a_fresh_upload_at_the_same_time_both_succeed(client: TestClient) -> None:
     base = io.BytesIO(coco_archive({"a.jpg": jpeg(1), "b.jpg": jpeg(2)}, [(1, "nut")],
                                    [("a.jpg", 1, {"bbox": [1, 1, 5, 5]})]))
@@ -902,10 +898,6 @@ def test_preparing_and_importing_a_fresh_upload_at_the_same_time_both_succeed(cl
         assert [job["status"] for job in jobs] == ["done", "done"], [job["error"] for job in jobs]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "application/jobs/dataset_import.py ImportAsNewProject.run infers exclusive_labels=True for any "
-    "classification dataset whose annotations carry one label each, even with a single label, and an exclusive "
-    "project needs two: the job fails with 'This project needs at least 2 label(s).'"))
 def test_a_classification_dataset_with_a_single_label_imports_as_a_new_project(client: TestClient) -> None:
     archive = coco_archive({"ok.jpg": jpeg(1), "unsure.jpg": jpeg(2)}, [(1, "defect")], [("ok.jpg", 1, {})])
     uploaded = stage(client, archive)
@@ -930,11 +922,6 @@ def postgres_client(postgres_database: str, tmp_path: Path) -> Iterator[TestClie
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "application/projections/projector.py run_once commits each projection in its own transaction, in the order "
-    "of entrypoints/bootstrap.py, where JobsProjection comes before StagedDatasetsProjection: a client that sees "
-    "an export, stage or prepare job 'done' can still get 404 (or status 'uploaded') for its staged dataset. "
-    "Seen on PostgreSQL in most attempts; on SQLite the window is too short to hit"))
 def test_the_staged_dataset_of_a_finished_job_is_visible_as_soon_as_the_job_is_done(
         postgres_client: TestClient) -> None:
     client = postgres_client
