@@ -147,10 +147,8 @@ def staged(client: TestClient, staged_id: str) -> dict[str, Any]:
 
 
 def staged_after_job(client: TestClient, staged_id: str, timeout: float = 10.0) -> dict[str, Any]:
-    """The staged dataset that a finished job wrote, prepared or invalidated, once its read model shows it.
-
-    It can trail the job's own read model (see the strict xfail test on PostgreSQL below), so this waits.
-    """
+    """The staged dataset that a finished job wrote, prepared or invalidated (waits briefly for its read model;
+    since the jobs projection runs last it should not have to: see the PostgreSQL story at the end)."""
     deadline = time.monotonic() + timeout
     while True:
         response = client.simulate_get(f"/api/staged_datasets/{staged_id}")
