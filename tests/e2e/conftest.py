@@ -51,9 +51,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/api/health", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # workers still booting
                 pass
             if self.process.poll() is not None:
                 break
