@@ -44,6 +44,19 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
+def merge_second_rows(a: dict[str, Any], b: dict[str, Any], max_samples: int = 256) -> dict[str, Any]:
+    """One second counted by two runtimes (one ended, the next began): the counts add up."""
+    def pick(f: Any, key: str) -> Any:
+        values = [row[key] for row in (a, b) if row[key] is not None]
+        return f(values) if values else None
+
+    latest = max((a, b), key=lambda row: -math.inf if row["latest_at"] is None else row["latest_at"])
+    return {"second": a["second"], "samples": (a["samples"] + b["samples"])[:max_samples],
+            **{key: a[key] + b[key] for key in ("inferred", "latency_sum", "read", "dispatched", "dropped")},
+            "latency_min": pick(min, "latency_min"), "latency_max": pick(max, "latency_max"),
+            "latest_at": latest["latest_at"], "latest_ms": latest["latest_ms"]}
+
+
 class PipelineMetrics:
     """Frames read, inferred, dispatched and dropped, and inference latencies, per second."""
 

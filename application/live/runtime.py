@@ -28,6 +28,7 @@ from application.queries.configuration import get_connection
 log = logging.getLogger("viewfinder.pipeline")
 FOLLOW_S = 0.5  # how often the configuration is re-read: changes apply within a second
 IN_FLIGHT = 4
+STOP_SINK_S = 0.3
 MAX_BACKOFF_S = 10.0
 
 
@@ -132,8 +133,10 @@ class PipelineRuntime:
                 self.source.open()
             self.keys["source"] = source
         if sink != self.keys.get("sink"):
-            if self.sink is not None:
-                self.sink.close()
+            if self.sink is not None:  # the old sink delivers its queue in the background; the stream goes on
+                self._count_stats(time.time())
+                threading.Thread(target=self.sink.close, daemon=True, name="closing-sink").start()
+                self.counted.update(sink_dispatched=0, sink_dropped=0, sink_failed=0)
             self.sink = self.w.adapters.sink(sink) if sink else None
             self.keys["sink"] = sink
         if pipeline.model_id != self.keys.get("model"):
@@ -250,7 +253,8 @@ class PipelineRuntime:
             self._drain()
         self._close_source()
         if self.sink is not None:
-            self.sink.close()
+            self.sink.close(timeout=STOP_SINK_S)  # stopping: what a slow sink has not sent by then is dropped
+            self._count_stats(time.time())  # its last deliveries and drops
             self.sink = None
         if self._pipeline().enabled is False:
             self._report("idle", None)

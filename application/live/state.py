@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from application.pipeline_metrics import PipelineMetrics
+from application.pipeline_metrics import PipelineMetrics, merge_second_rows
 from application.ports.read_store import ReadStore
 
 SCHEMA = (
@@ -56,22 +56,32 @@ class LiveState:
         return row
 
     def save_seconds(self, project_id: UUID, rows: list[dict[str, Any]]) -> None:
+        """Completed seconds of a runtime (each runtime shares a second once; two runtimes add up)."""
         if not rows:
             return
         with self.db.transaction() as tx:
             for row in rows:
+                found = tx.query("SELECT row FROM pipeline_metrics WHERE project_id = ? AND second = ?",
+                                 (str(project_id), row["second"]))
+                merged = merge_second_rows(json.loads(found[0]["row"]), row) if found else row
                 tx.execute("INSERT INTO pipeline_metrics (project_id, second, row) VALUES (?, ?, ?) "
                            "ON CONFLICT (project_id, second) DO UPDATE SET row = excluded.row",
-                           (str(project_id), row["second"], json.dumps(row)))
+                           (str(project_id), row["second"], json.dumps(merged)))
             tx.execute("DELETE FROM pipeline_metrics WHERE project_id = ? AND second < ?",
                        (str(project_id), int(self.clock()) - 3700))
 
     def metrics(self, project_id: UUID, time_window_s: float) -> dict[str, Any]:
-        """The API metrics over the last `time_window_s` seconds, from the shared rows."""
+        """The API metrics over the last `time_window_s` seconds.
+
+        A running runtime shares a second once it is over, so while one runs the window ends with the
+        last second it shared (the current one is still being counted); after it stopped, it ends now.
+        """
         now = self.clock()
         rows = self.db.query("SELECT row FROM pipeline_metrics WHERE project_id = ? AND second >= ? ORDER BY second",
                              (str(project_id), int(now - time_window_s) - 1))
         lease = self.db.query_one("SELECT started_at FROM pipeline_leases WHERE project_id = ?", (str(project_id),))
         decoded = [json.loads(r["row"]) for r in rows]
+        if decoded and self.alive(project_id) is not None:
+            now = min(now, decoded[-1]["second"] + 1 - 1e-6)
         first = lease["started_at"] if lease else (decoded[0]["second"] if decoded else None)
         return PipelineMetrics.from_rows(decoded, first).snapshot(time_window_s, now)
