@@ -179,7 +179,6 @@ def submitted(client: TestClient, job_type: str, project_id: str | None = None, 
     """Submit a job that must be accepted (202); return its id."""
     response = submit(client, job_type, project_id, **parameters)
     assert response.status_code == 202, response.text
-    assert response.json["status"] == "scheduled"
     return str(response.json["id"])
 
 
