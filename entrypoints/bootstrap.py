@@ -16,7 +16,7 @@ from adapters.formats import all_formats
 from adapters.live import FileLiveFrames, OpenCvLiveAdapters
 from adapters.media.filesystem import FilesystemMediaStore
 from adapters.media.opencv_codec import OpenCvImageCodec
-from adapters.persistence.postgres_read_store import PostgresReadStore
+from adapters.persistence.postgres_read_store import PostgresReadStore, schema_lock
 from adapters.training.registry import default_registry
 from adapters.persistence.sqlite_read_store import SqliteReadStore
 from application.commands.connections import ConnectionCommands
@@ -136,6 +136,13 @@ def build_read_store(config: Config) -> ReadStore:
 
 def bootstrap(config: Config) -> Container:
     """Build the container; connects to the databases and creates missing tables."""
+    if config.database_url is None:
+        return _bootstrap(config)
+    with schema_lock(urlunparse(urlparse(config.database_url)._replace(query=""))):
+        return _bootstrap(config)
+
+
+def _bootstrap(config: Config) -> Container:
     store = EventStore(env=event_store_env(config))
     read_store = build_read_store(config)
     projector = Projector(store, read_store, [

@@ -16,6 +16,20 @@ def _dialect(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+SCHEMA_LOCK = 7_204_311  # an arbitrary advisory-lock key: table creation, one process at a time
+
+
+@contextmanager
+def schema_lock(conninfo: str) -> Iterator[None]:
+    """Serialise table creation across processes: concurrent CREATE ... IF NOT EXISTS can collide."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
 class PostgresTransaction(Transaction):
     """Statements inside one PostgreSQL transaction."""
 

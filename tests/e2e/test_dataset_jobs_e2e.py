@@ -145,11 +145,6 @@ def test_a_dataset_larger_than_the_body_limit_is_uploaded_imported_exported_and_
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "entrypoints/bootstrap.py bootstrap() creates every table in each process that `viewfinder serve` starts "
-    "(the engine and each gunicorn API worker): eventsourcing's and Projector.set_up's CREATE TABLE IF NOT "
-    "EXISTS are not safe when run concurrently on PostgreSQL (UniqueViolation on pg_type_typname_nsp_index), so "
-    "a first start on an empty database dies with 'Worker failed to boot' in 1 of 3-4 attempts"))
 def test_the_processes_of_a_first_start_on_an_empty_postgresql_database_all_come_up(
         postgres_database: str, tmp_path: Path) -> None:
     # serve starts an engine and two API workers at once; three threads released together do the same work.
