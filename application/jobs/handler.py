@@ -1,12 +1,16 @@
 """What a job type provides, and the context an attempt runs in."""
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from application.errors import InvalidInputError
+
+
+REPORT_EVERY_S = 0.5
 
 
 class JobCancelledError(Exception):
@@ -26,10 +30,15 @@ class JobContext:
         self._report = report
         self._log = log
         self.cancel_requested = threading.Event()
+        self._reported_at = -REPORT_EVERY_S
 
     def progress(self, percent: float, message: str) -> None:
+        """Check for cancellation; record progress at most every REPORT_EVERY_S (they are events)."""
         self.check_cancelled()
-        self._report(percent, message)
+        now = time.monotonic()
+        if now - self._reported_at >= REPORT_EVERY_S:
+            self._reported_at = now
+            self._report(percent, message)
 
     def log(self, line: str) -> None:
         self._log(line)

@@ -43,7 +43,7 @@ class JobRunner:
         try:
             self._execute(job, context)
         except StaleAttemptError:  # superseded (requeued elsewhere) while finishing: the new attempt decides
-            log.info("job %s attempt %s was superseded", job_id, attempt)
+            context.log(f"Attempt {attempt} was superseded; it stops here.")
         finally:
             stop.set()
             watcher.join()
