@@ -3,7 +3,8 @@
 import runpy
 import sys
 
-BENCHMARKS = ["benchmarks.api_bench"]
+BENCHMARKS = ["benchmarks.api_bench", "benchmarks.dataset_jobs_bench", "benchmarks.training.bench_training",
+              "benchmarks.sinks.bench_dispatch"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:
