@@ -227,9 +227,6 @@ def test_a_finished_video_ends_the_run_cleanly_after_inferring_every_frame(
     assert pipeline.enable().status_code == 200, "a finished pipeline can be enabled again"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the sink's last deliveries (and the frames dropped when it closes) "
-                   "are never counted: PipelineRuntime.execute saves the metrics after _close without a last "
-                   "_count_stats (application/live/runtime.py)")
 def test_every_frame_of_a_finished_video_is_accounted_for_as_dispatched_or_dropped(
         app: LiveApp, pipeline: LivePipeline, tmp_path: Path) -> None:
     video = write_video(tmp_path / "short.mp4", 150)
@@ -437,9 +434,6 @@ def test_switching_the_source_while_running_takes_effect_within_a_second(
     assert all(p["frame"]["width"] == 96 for p in newest), "the old source is closed"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: replacing a sink closes the old one in the runtime's thread, and "
-                   "DecoupledSink.close waits up to 5 s for its queue to drain (application/live/runtime.py "
-                   "_configure -> adapters/sinks/decoupled.py close): a slow sink stalls the stream for seconds")
 def test_switching_away_from_a_slow_sink_does_not_stall_the_stream(
         app: LiveApp, pipeline: LivePipeline, tmp_path: Path) -> None:
     with WebhookServer(script=["slow"] * 50, slow_s=1.0) as hook:
@@ -453,9 +447,6 @@ def test_switching_away_from_a_slow_sink_does_not_stall_the_stream(
         assert seconds_until(lambda: count_files(folder) > 0, 10) < 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after :disable the runtime still delivers the slow sink's queue for up "
-                   "to 5 s (PipelineRuntime._close -> DecoupledSink.close(timeout=5.0)), so predictions keep "
-                   "arriving long after the pipeline shows idle")
 def test_disabling_stops_a_slow_webhook_within_a_second(app: LiveApp, pipeline: LivePipeline) -> None:
     with WebhookServer(script=["slow"] * 50, slow_s=1.0) as hook:
         sink = pipeline.sink("slow hook", sink_type="webhook", webhook_url=hook.url, timeout=5, rate_limit=None)
@@ -574,9 +565,6 @@ def test_max_dataset_size_caps_collection(app: LiveApp, pipeline: LivePipeline, 
 # --- metrics ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: LiveState.save_seconds upserts one row per (project, second), so the "
-                   "runtime that starts in the second another one ended (disable then enable, a restart) replaces "
-                   "its counts instead of adding to them (application/live/state.py save_seconds)")
 def test_two_runtimes_counting_in_the_same_second_add_up(app: LiveApp) -> None:
     project_id, second = uuid.uuid4(), int(time.time()) - 2
     for _ in range(2):  # the runtime of a run that ended, then the runtime of the next run
@@ -589,10 +577,6 @@ def test_two_runtimes_counting_in_the_same_second_add_up(app: LiveApp) -> None:
     assert frames["read"] == frames["inferred"] == 20
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a window ends now, but the runtime shares only completed seconds "
-                   "(PipelineRuntime._heartbeat saves completed_seconds(..., now)), so the second in progress is "
-                   "missing while avg_fps still divides by the whole window (application/live/state.py metrics, "
-                   "application/pipeline_metrics.py snapshot): short windows report about half the real rate")
 def test_the_average_fps_of_a_steady_stream_matches_its_per_second_rate(
         app: LiveApp, pipeline: LivePipeline, tmp_path: Path) -> None:
     run(pipeline, app, tmp_path)
