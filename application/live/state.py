@@ -15,7 +15,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pipeline_metrics (project_id TEXT NOT NULL, second BIGINT NOT NULL, "
     "row TEXT NOT NULL, PRIMARY KEY (project_id, second))",
 )
-LEASE_S = 5.0
+LEASE_S = 3.0  # a runtime renews it every 0.5 s; a dead one shows within 3 s
 
 
 class LiveState:

@@ -50,6 +50,7 @@ class TrainingConfigurationSchema(Schema):
 class PipelineSchema(Schema):
     project_id = fields.UUID()
     status = fields.String(metadata={"enum": ["idle", "running", "error"]})
+    enabled = fields.Boolean(metadata={"description": "Whether the pipeline was enabled (status says how it runs)."})
     source = fields.Dict(allow_none=True)
     sink = fields.Dict(allow_none=True)
     model = fields.Dict(allow_none=True)
