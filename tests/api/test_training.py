@@ -25,10 +25,6 @@ PER_LABEL = 5  # the fewest that gives each label an image in every subset of th
 EPOCHS = 3
 TERMINAL = ("done", "failed", "cancelled")
 SUBSETS = ("training", "validation", "testing")
-DELETING_A_MODEL_IN_TRAINING = (
-    "application/commands/models.py ModelCommands.delete accepts a model whose status is 'training' (204): the "
-    "job trains on, its TrainModel._finish_model then fails the job with 'No model with id ...' and the exported "
-    "model.xml/model.bin stay in data/models/<id> with no record pointing at them; refuse with 409 while training")
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -492,7 +488,7 @@ def test_a_model_still_in_training_is_not_deleted_from_under_its_job(
     job_id = submit_train(client, pid).json["id"]
     eventually(lambda: any(row["line"].startswith("epoch ") for row in container.jobs.log.lines_after(
         uuid.UUID(job_id), 0)), "the first epoch", timeout=60)
-    [model] = client.simulate_get(f"/api/projects/{pid}/models").json
+    [model] = eventually(lambda: client.simulate_get(f"/api/projects/{pid}/models").json, "the model in training")
 
     refused = client.simulate_delete(f"/api/projects/{pid}/models/{model['id']}")
     client.simulate_post(f"/api/jobs/{job_id}:cancel")
