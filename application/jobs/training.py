@@ -63,8 +63,11 @@ class TrainModel(JobHandler):
 
     def _trainer(self, project: Project, parameters: dict[str, Any]) -> Trainer:
         architecture_id = parameters.get("model_architecture_id")
-        trainer = (self.catalog.trainer(architecture_id) if architecture_id
-                   else self.catalog.default_trainer(project.task_type))  # type: ignore[arg-type]
+        try:
+            trainer = (self.catalog.trainer(architecture_id) if architecture_id
+                       else self.catalog.default_trainer(project.task_type))  # type: ignore[arg-type]
+        except NotFoundError as error:
+            raise InvalidInputError(error.detail, {"parameters": {"model_architecture_id": [error.detail]}}) from None
         if trainer.architecture.task_type != project.task_type:
             raise InvalidInputError(f"Architecture {trainer.architecture.id} trains {trainer.architecture.task_type}, "
                                     f"not {project.task_type}.", {"parameters": {"model_architecture_id": ["Wrong task."]}})
