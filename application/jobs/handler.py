@@ -11,6 +11,7 @@ from application.errors import InvalidInputError
 
 
 REPORT_EVERY_S = 0.5
+CHECK_EVERY_S = 0.2
 
 
 class JobCancelledError(Exception):
@@ -21,7 +22,8 @@ class JobContext:
     """Progress, log lines and cancellation checks for one running attempt."""
 
     def __init__(self, job_id: UUID, attempt: int, project_id: UUID | None, parameters: dict[str, Any],
-                 user: str, report: Callable[[float, str], None], log: Callable[[str], None]) -> None:
+                 user: str, report: Callable[[float, str], None], log: Callable[[str], None],
+                 status: Callable[[], str] = lambda: "running") -> None:
         self.job_id = job_id
         self.attempt = attempt
         self.project_id = project_id
@@ -31,6 +33,8 @@ class JobContext:
         self._log = log
         self.cancel_requested = threading.Event()
         self._reported_at = -REPORT_EVERY_S
+        self._status = status
+        self._checked_at = 0.0
 
     def progress(self, percent: float, message: str) -> None:
         """Check for cancellation; record progress at most every REPORT_EVERY_S (they are events)."""
@@ -43,8 +47,17 @@ class JobContext:
     def log(self, line: str) -> None:
         self._log(line)
 
+    def cancelled(self) -> bool:
+        """Whether a cancel was requested (looked up in the job itself at most every CHECK_EVERY_S)."""
+        now = time.monotonic()
+        if not self.cancel_requested.is_set() and now - self._checked_at >= CHECK_EVERY_S:
+            self._checked_at = now
+            if self._status() == "cancelling":
+                self.cancel_requested.set()
+        return self.cancel_requested.is_set()
+
     def check_cancelled(self) -> None:
-        if self.cancel_requested.is_set():
+        if self.cancelled():
             raise JobCancelledError("The job was cancelled.")
 
 

@@ -36,7 +36,8 @@ class JobRunner:
             return
         context = JobContext(job.id, attempt, job.project_id, job.parameters, job.submitted_by,
                              lambda pct, msg: self.commands.report(job_id, attempt, pct, msg),
-                             lambda line: self.job_log.append(job_id, line))
+                             lambda line: self.job_log.append(job_id, line),
+                             lambda: self.commands.load(job_id).status)
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(job, context, stop), daemon=True)
         watcher.start()

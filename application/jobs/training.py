@@ -32,6 +32,7 @@ from application.ports.training import (
 from application.training_parameters import trainer_parameters
 
 SUBSETS = ("training", "validation", "testing")
+SPLIT_BATCH = 200
 
 
 class JobReporter(TrainingReporter):
@@ -47,7 +48,7 @@ class JobReporter(TrainingReporter):
         self.context.log(line)
 
     def should_stop(self) -> bool:
-        return self.context.cancel_requested.is_set()
+        return self.context.cancelled()
 
 
 class TrainModel(JobHandler):
@@ -146,14 +147,12 @@ class TrainModel(JobHandler):
         check_sufficient(project, planned)
         reason = f"split for training job {context.job_id}"
         entries = []
-        for index, row in enumerate(planned):
-            if index % 50 == 0:
-                context.progress(1 + 8 * index / max(1, len(planned)), "Freezing the dataset revision")
-            item_id = UUID(str(row["id"]))
-            self.dataset.assign_subset(project.id, item_id, row["subset"], reason, context.user)
-            item = self.store.load(DatasetItem, item_id, "dataset item")
-            entries.append({"item_id": item_id, "version": item.version, "subset": item.subset, "name": item.name,
-                            "media": item.media, "annotations": item.annotations})
+        for start in range(0, len(planned), SPLIT_BATCH):
+            context.progress(1 + 8 * start / max(1, len(planned)), "Freezing the dataset revision")
+            batch = planned[start:start + SPLIT_BATCH]
+            for item in self._assign(project.id, batch, reason, context.user):
+                entries.append({"item_id": item.id, "version": item.version, "subset": item.subset,
+                                "name": item.name, "media": item.media, "annotations": item.annotations})
         labels = [label.as_dict() for label in project.labels]
         latest = latest_revision(self.read, self.store, project.id)
         if latest is not None and latest.same_as(entries, labels):
@@ -163,6 +162,17 @@ class TrainModel(JobHandler):
                                    user=context.user)
         self.store.commit(revision)
         return revision
+
+    @retrying
+    def _assign(self, project_id: UUID, rows: list[dict[str, Any]], reason: str, user: str) -> list[DatasetItem]:
+        """Record the planned subsets of a batch of items in one commit (retried as a whole on a race)."""
+        items = []
+        for row in rows:
+            item = self.store.load_in_project(DatasetItem, UUID(str(row["id"])), project_id, "dataset item")
+            item.assign_subset(row["subset"], reason, user)
+            items.append(item)
+        self.store.commit(*items)
+        return items
 
     @retrying
     def _fail_model(self, model_id: UUID, error: str, user: str) -> None:
