@@ -78,3 +78,52 @@ def coco_map(
         evaluation.accumulate()
         evaluation.summarize()
     return float(max(evaluation.stats[1], 0.0)), float(max(evaluation.stats[0], 0.0))
+
+
+def coco_mask_map(
+    image_sizes: Sequence[tuple[int, int]],
+    truths: Sequence[Sequence[tuple[int, list[list[float]]]]],
+    detections: Sequence[Sequence[tuple[int, float, list[list[float]]]]],
+    classes: int,
+) -> tuple[float, float]:
+    """COCO segm mAP@0.5 and mAP@0.5:0.95 (pycocotools, iouType 'segm') for polygon masks.
+
+    truths[i] = [(class, [[x1, y1, x2, y2, ...], ...])]; detections[i] = [(class, score, polygons)];
+    polygons are in continuous pixel coordinates (COCO's convention).
+    """
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def rle(polygons: list[list[float]], h: int, w: int) -> dict[str, Any]:
+        return mask_utils.merge(mask_utils.frPyObjects([p for p in polygons if len(p) >= 6], h, w))
+
+    images = [{"id": i, "height": h, "width": w} for i, (h, w) in enumerate(image_sizes)]
+    annotations = []
+    for i, items in enumerate(truths):
+        h, w = image_sizes[i]
+        for c, polygons in items:
+            encoded = rle(polygons, h, w)
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": c,
+                                "segmentation": encoded, "area": float(mask_utils.area(encoded)),
+                                "bbox": [float(v) for v in mask_utils.toBbox(encoded)], "iscrowd": 0})
+    results = []
+    for i, items in enumerate(detections):
+        h, w = image_sizes[i]
+        for c, s, polygons in items:
+            if any(len(p) >= 6 for p in polygons):
+                results.append({"image_id": i, "category_id": c, "score": s,
+                                "segmentation": rle(polygons, h, w)})
+    if not annotations or not results:
+        return 0.0, 0.0
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth = COCO()
+        truth.dataset = {"images": images, "annotations": annotations,
+                         "categories": [{"id": c} for c in range(classes)]}
+        truth.createIndex()
+        evaluation = COCOeval(truth, truth.loadRes(results), "segm")
+        evaluation.params.maxDets = [1, 10, 100]
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return float(max(evaluation.stats[1], 0.0)), float(max(evaluation.stats[0], 0.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.training.classification import SoftHogClassificationTrainer
 from adapters.training.detection import CellDetectionTrainer
+from adapters.training.segmentation import CellSegmentationTrainer
 from application.errors import NotFoundError
 from application.ports.training import ModelArchitecture, TaskType, Trainer
 
@@ -42,4 +43,5 @@ class TrainerRegistry:
 
 def default_registry() -> TrainerRegistry:
     """The CPU trainers that ship with Viewfinder."""
-    return TrainerRegistry([SoftHogClassificationTrainer(), CellDetectionTrainer()])
+    return TrainerRegistry([SoftHogClassificationTrainer(), CellDetectionTrainer(),
+                            CellSegmentationTrainer()])
