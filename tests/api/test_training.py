@@ -16,7 +16,7 @@ from falcon.testing import TestClient
 
 from adapters.inference.openvino_runtime import compile_on_cpu, core, read_rt_info
 from application.media_sweep import sweep_media
-from benchmarks.training.synthetic import classification_image, detection_scene
+from benchmarks.training.synthetic import classification_image, detection_scene, segmentation_scene
 from entrypoints.bootstrap import Container
 from tests.images import decode
 
@@ -518,3 +518,25 @@ def test_a_detection_train_job_produces_a_model_scored_by_coco_map(client: TestC
     outputs = compiled({"image": np.zeros((1, 120, 160, 3), np.uint8)})
     assert {name for output in compiled.outputs for name in output.get_names()} >= {"boxes", "scores", "labels"}
     assert len(outputs[compiled.output("boxes")].shape) == 2
+
+
+def test_an_instance_segmentation_train_job_produces_a_model_that_outputs_polygons(client: TestClient,
+                                                                                  tmp_path: Path) -> None:
+    project = create_project(client, "instance_segmentation", "Outlines")
+    ids = [label["id"] for label in project["task"]["labels"]]
+    for n in range(24):
+        image, annotations = segmentation_scene(np.random.default_rng([7, n]), 160, 120, list(SHAPES))
+        item_id = upload(client, project["id"], image)
+        annotate(client, project["id"], item_id, [
+            {**a, "labels": [{"id": ids[int(a["labels"][0]["id"][1:])]}]} for a in annotations])
+    client.simulate_patch(f"/api/projects/{project['id']}/training_configuration", json={"training.max_epochs": 4})
+
+    job = train(client, project["id"])
+
+    model = client.simulate_get(f"/api/projects/{project['id']}/models/{job['result']['model_id']}").json
+    assert model["architecture"] == "cellnet-segmenter" and model["task_type"] == "instance_segmentation"
+    assert {"map_50", "map_50_95"} <= {m["name"] for m in model["metrics"]}
+    unzip_model(client, project["id"], model["id"], tmp_path)
+    compiled = compile_on_cpu(core().read_model(str(tmp_path / "model.xml")))
+    assert {name for output in compiled.outputs for name in output.get_names()} >= {"boxes", "scores", "labels",
+                                                                                     "masks"}
