@@ -11,6 +11,7 @@ from application.errors import InvalidInputError
 
 
 REPORT_EVERY_S = 0.5
+REPORT_STEP = 10.0
 CHECK_EVERY_S = 0.2
 
 
@@ -32,16 +33,16 @@ class JobContext:
         self._report = report
         self._log = log
         self.cancel_requested = threading.Event()
-        self._reported_at = -REPORT_EVERY_S
+        self._reported_at, self._reported_percent = -REPORT_EVERY_S, 0.0
         self._status = status
         self._checked_at = 0.0
 
     def progress(self, percent: float, message: str) -> None:
-        """Check for cancellation; record progress at most every REPORT_EVERY_S (they are events)."""
+        """Check for cancellation; record progress (an event) every REPORT_EVERY_S or REPORT_STEP points."""
         self.check_cancelled()
         now = time.monotonic()
-        if now - self._reported_at >= REPORT_EVERY_S:
-            self._reported_at = now
+        if now - self._reported_at >= REPORT_EVERY_S or percent - self._reported_percent >= REPORT_STEP:
+            self._reported_at, self._reported_percent = now, percent
             self._report(percent, message)
 
     def log(self, line: str) -> None:
