@@ -132,8 +132,8 @@ class Http:
         self.connection.close()
 
 
-def _tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+def _tree_cpu_seconds(root: int) -> dict[str, float]:
+    """User + system CPU seconds of a process and its descendants (Linux /proc), by role: engine or api."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     ticks = os.sysconf("SC_CLK_TCK")
@@ -153,7 +153,15 @@ def _tree_cpu_seconds(root: int) -> float:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    return sum(cpu.get(pid, 0.0) for pid in tree)
+    roles: dict[str, float] = {"engine": 0.0, "api": 0.0}
+    for pid in tree:
+        try:
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        role = "engine" if command.endswith(b"\0engine\0") else "api"
+        roles[role] += cpu.get(pid, 0.0)
+    return roles
 
 
 def _machine_busy_seconds() -> float:
@@ -174,7 +182,9 @@ def _cpu_use(server_pid: int, into: dict[str, Any]) -> Iterator[None]:
     yield
     elapsed = time.monotonic() - start
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    into["server_cores"] = (_tree_cpu_seconds(server_pid) - server0) / elapsed
+    server1 = _tree_cpu_seconds(server_pid)
+    into["engine_cores"] = (server1["engine"] - server0["engine"]) / elapsed
+    into["server_cores"] = (sum(server1.values()) - sum(server0.values())) / elapsed
     into["client_cores"] = (children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime) / elapsed
     into["machine_cores"] = (_machine_busy_seconds() - machine0) / elapsed
 
@@ -481,7 +491,9 @@ def _describe(result: dict[str, Any]) -> str:
     return (f"{result['rps']:.1f} req/s ({result['ok']} ok in {result['seconds']:.1f} s; latency p50 "
             f"{result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms; statuses {statuses}"
             + (f"; socket errors {errors}" if errors else "")
-            + (f"; CPU: server {result['server_cores']:.2f} cores, client {result['client_cores']:.2f}, "
+            + (f"; CPU: server {result['server_cores']:.2f} cores"
+               + (f" (engine {result['engine_cores']:.2f})" if result.get("engine_cores") else "")
+               + f", client {result['client_cores']:.2f}, "
                f"whole machine {result['machine_cores']:.2f} of {os.cpu_count()}" if "server_cores" in result else "")
             + ")")
 
@@ -724,15 +736,16 @@ def bench_raw_appends(config: Any, threads: int, seconds: float) -> dict[str, fl
             n += 1
         counts[index] = n
 
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    duration = time.monotonic() - started
+    duration, cpu = time.monotonic() - started, time.process_time() - cpu_started
     app.close()
-    return {"events": sum(counts), "seconds": duration, "rate": sum(counts) / duration}
+    return {"events": sum(counts), "seconds": duration, "rate": sum(counts) / duration,
+            "cpu_ms_per_event": cpu / max(1, sum(counts)) * 1000}
 
 
 # --------------------------------------------------------------------------------------------- 3. listing
@@ -937,6 +950,10 @@ def _http_parts(parts: list[str], frames: list[bytes], workdir: Path, databases:
                      f"aggregate + one event per save): {raw['rate']:.0f} events/s ({raw['events']} in "
                      f"{raw['seconds']:.1f} s)")
                 _say(f"   ratio viewfinder / raw: {result['rps'] / raw['rate']:.3f}")
+                if "server_cores" in result:
+                    _say(f"   CPU per write: viewfinder server {result['server_cores'] / result['rps'] * 1000:.2f} ms "
+                         f"(engine {result['engine_cores'] / result['rps'] * 1000:.2f} ms), raw append "
+                         f"{raw['cpu_ms_per_event']:.2f} ms (this process, SQLite/psycopg work included)")
                 _say(f"   annotation events recorded: {recorded['n'] if recorded else 0} (acknowledged: "
                      f"{result['ok']}; wrk stops with requests in flight)")
                 _say(f"   one client, one request at a time ({sum(single['statuses'].values())} requests, statuses "
