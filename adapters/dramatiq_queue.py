@@ -21,7 +21,7 @@ log = logging.getLogger("viewfinder.queue")
 
 QUEUE = "viewfinder-jobs"
 PIPELINE_QUEUE = "viewfinder-pipelines"
-ABORT_GRACE_MS = 700  # cooperative stop first; then an exception is raised in the job's thread
+ABORT_GRACE_MS = 500  # a cooperative job sees the cancel within 0.2 s; then an exception is raised in its thread
 JOB_TIME_LIMIT_MS = 24 * 3600 * 1000
 
 

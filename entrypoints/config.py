@@ -45,7 +45,7 @@ class Config:
     job_stale_after_s: float = 10.0
     diagnostic_jobs: bool = False
     consistency_timeout_s: float = 5.0
-    engine_poll_interval_s: float = 0.01
+    engine_poll_interval_s: float = 0.005
 
     @property
     def scale_out(self) -> bool:
@@ -71,5 +71,5 @@ class Config:
             job_stale_after_s=_float(env, "VIEWFINDER_JOB_STALE_AFTER", 10.0),
             diagnostic_jobs=env.get("VIEWFINDER_DIAGNOSTIC_JOBS", "") in ("1", "true", "yes"),
             consistency_timeout_s=_float(env, "VIEWFINDER_CONSISTENCY_TIMEOUT", 5.0),
-            engine_poll_interval_s=_float(env, "VIEWFINDER_ENGINE_POLL_INTERVAL", 0.01),
+            engine_poll_interval_s=_float(env, "VIEWFINDER_ENGINE_POLL_INTERVAL", 0.005),
         )

@@ -39,6 +39,17 @@ class Projection(ABC):
 
     position = 0  # log position of the event being processed, for handlers that record it
 
+    def handles(self, event: Any) -> bool:
+        """Whether some handler of this projection takes the event (looked up once per event class)."""
+        cache = type(self).__dict__.get("_takes")
+        if cache is None:
+            cache = {}
+            type(self)._takes = cache  # type: ignore[attr-defined]
+        kind = type(event)
+        if kind not in cache:
+            cache[kind] = any(klass in self._handlers for klass in kind.__mro__)
+        return bool(cache[kind])
+
     def process(self, event: Any, tx: Transaction, position: int = 0) -> None:
         self.position = position
         for klass in type(event).__mro__:

@@ -42,11 +42,11 @@ class Projector:
         events = list(self.store.events_after(start, self.batch_size))
         if not events:
             return 0
-        for projection in self.projections:
-            with self.read_store.transaction() as tx:
+        with self.read_store.transaction() as tx:  # one transaction: every view moves together
+            for projection in self.projections:
                 position = tx.lock_tracking(projection.name)
                 for event_position, event in events:
-                    if event_position > position:
+                    if event_position > position and projection.handles(event):
                         projection.process(event, tx, event_position)
                 if events[-1][0] > position:
                     tx.execute("UPDATE rm_tracking SET position = ? WHERE projection = ?",
@@ -80,12 +80,10 @@ class Projector:
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until every projection has processed `position` (or the timeout passes)."""
         deadline = time.monotonic() + timeout
-        delay = 0.001
         while True:
             known = self.positions()
             if all(known.get(p.name, 0) >= position for p in self.projections):
                 return True
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(delay)
-            delay = min(delay * 2, 0.02)
+            time.sleep(0.002)
