@@ -38,9 +38,16 @@ class OpenCvImageCodec(ImageCodec):
 
     def thumbnail(self, data: bytes, longest_side: int = 256) -> bytes:
         """Return an 8-bit JPEG no larger than longest_side, alpha composited over white."""
+        return self.inspect_with_thumbnail(data, longest_side)[1]
+
+    def inspect_with_thumbnail(self, data: bytes, longest_side: int = 256) -> tuple[ImageInfo, bytes]:
+        """Validate and describe the image, and make its thumbnail, from a single decode."""
         if longest_side < 1:
             raise ValueError("longest_side must be at least 1")
-        _, image = self._decode(data)
+        info, image = self._decode(data)
+        return info, self._encode_thumbnail(image, longest_side)
+
+    def _encode_thumbnail(self, image: NDArray[np.generic], longest_side: int) -> bytes:
         small = _shrink(_flatten(image), longest_side)
         params = [cv2.IMWRITE_JPEG_QUALITY, self._thumbnail_quality]
         ok, encoded = cv2.imencode(".jpg", small, params)

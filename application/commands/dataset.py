@@ -28,8 +28,8 @@ class DatasetCommands:
         the media sweep removes, never an item without its bytes.
         """
         self.store.load(Project, project_id, "project")
-        info = self.codec.inspect(data)
-        thumbnail = self.media.put(self.codec.thumbnail(data))
+        info, thumbnail_bytes = self.codec.inspect_with_thumbnail(data)
+        thumbnail = self.media.put(thumbnail_bytes)
         original = self.media.put(data)
         media = {"sha256": original.sha256, "size": original.size, "format": info.format,
                  "content_type": info.content_type, "width": info.width, "height": info.height,

@@ -84,6 +84,10 @@ class ImageCodec(ABC):
     def thumbnail(self, data: bytes, longest_side: int = 256) -> bytes:
         """Return a JPEG whose longest side is `longest_side` (or less for smaller images)."""
 
+    def inspect_with_thumbnail(self, data: bytes, longest_side: int = 256) -> tuple[ImageInfo, bytes]:
+        """Both at once; implementations decode the image once."""
+        return self.inspect(data), self.thumbnail(data, longest_side)
+
 
 class MediaStore(ABC):
     """Content-addressed blob storage keyed by SHA-256."""
