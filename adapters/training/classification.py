@@ -10,6 +10,7 @@ import numpy as np
 
 from adapters.inference.openvino_runtime import compile_on_cpu, core
 from adapters.training import graph
+from adapters.training.exporting import ExportingTrainer
 from adapters.training.evaluation import Metric, classification_metrics
 from adapters.training.images import (
     check_every_label_trained,
@@ -32,8 +33,6 @@ from adapters.training.training_loop import minibatches, report_epoch
 from application.ports.training import (
     ModelArchitecture,
     ParameterDescription,
-    TrainedModel,
-    Trainer,
     TrainingReporter,
     TrainingRequest,
     TrainingSample,
@@ -96,21 +95,10 @@ def targets_of(samples: list[TrainingSample], label_index: dict[str, int]) -> np
     return targets
 
 
-class SoftHogClassificationTrainer(Trainer):
+class SoftHogClassificationTrainer(ExportingTrainer):
     """Trains the soft-HOG classifier and evaluates its exported IR."""
 
     architecture = ARCHITECTURE
-
-    def train(self, request: TrainingRequest, reporter: TrainingReporter) -> TrainedModel:
-        """Fit, export, evaluate."""
-        model = self.fit(request, reporter)
-        reporter.progress(90, "exporting the OpenVINO model")
-        xml, bin_ = model.export(request.output_dir / "model.xml", self.model_info(request))
-        testing = subset(request.samples, "testing")
-        metrics = self.evaluate(xml, testing, request, reporter) if testing else []
-        reporter.progress(100, "done")
-        return TrainedModel(xml, bin_, metrics, self.architecture.id, "fp32",
-                            xml.stat().st_size + bin_.stat().st_size)
 
     def fit(self, request: TrainingRequest, reporter: TrainingReporter) -> SoftHogClassifier:
         """Extract features and train the head; return the NumPy model."""
@@ -181,7 +169,7 @@ class SoftHogClassificationTrainer(Trainer):
         reporter.log("testing: " + ", ".join(f"{m['name']} {m['value']:.4f}" for m in metrics))
         return metrics
 
-    def model_info(self, request: TrainingRequest) -> dict[str, Any]:
+    def model_info(self, request: TrainingRequest, model: Any = None) -> dict[str, Any]:
         """The rt_info that makes the IR self-describing."""
         p = {**self.architecture.defaults(), **request.parameters}
         return {

@@ -17,6 +17,7 @@ from adapters.training.detection_features import (
 )
 from adapters.training.detection_model import HEAT_PRIOR, CellDetector
 from adapters.training.detection_targets import annotation_boxes, cell_targets, focal_loss, smooth_l1
+from adapters.training.exporting import ExportingTrainer
 from adapters.training.evaluation import Metric, coco_map, metric
 from adapters.training.images import check_every_label_trained, each_decoded, stop_if_asked, subset
 from adapters.training.mlp import Adam, Mlp, fold_standardisation
@@ -24,8 +25,6 @@ from adapters.training.training_loop import report_epoch
 from application.ports.training import (
     ModelArchitecture,
     ParameterDescription,
-    TrainedModel,
-    Trainer,
     TrainingReporter,
     TrainingRequest,
     TrainingSample,
@@ -66,21 +65,10 @@ class EncodedImage:
     size: tuple[int, int]
 
 
-class CellDetectionTrainer(Trainer):
+class CellDetectionTrainer(ExportingTrainer):
     """Trains the cell detector and evaluates its exported IR with COCO mAP."""
 
     architecture = ARCHITECTURE
-
-    def train(self, request: TrainingRequest, reporter: TrainingReporter) -> TrainedModel:
-        """Fit, export, evaluate."""
-        model = self.fit(request, reporter)
-        reporter.progress(90, "exporting the OpenVINO model")
-        xml, bin_ = model.export(request.output_dir / "model.xml", self.model_info(request))
-        testing = subset(request.samples, "testing")
-        metrics = self.evaluate(xml, testing, request, reporter) if testing else []
-        reporter.progress(100, "done")
-        return TrainedModel(xml, bin_, metrics, self.architecture.id, "fp32",
-                            xml.stat().st_size + bin_.stat().st_size)
 
     def fit(self, request: TrainingRequest, reporter: TrainingReporter) -> CellDetector:
         """Encode the images, then train the head; return the NumPy detector."""
@@ -183,7 +171,7 @@ class CellDetectionTrainer(Trainer):
         reporter.log(f"testing: map_50 {m50:.4f}, map_50_95 {m5095:.4f}")
         return metrics
 
-    def model_info(self, request: TrainingRequest) -> dict[str, Any]:
+    def model_info(self, request: TrainingRequest, model: Any = None) -> dict[str, Any]:
         """The rt_info that makes the IR self-describing."""
         p = {**self.architecture.defaults(), **request.parameters}
         return {

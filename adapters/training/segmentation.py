@@ -39,6 +39,7 @@ from adapters.training.detection_targets import (
     focal_loss,
     smooth_l1,
 )
+from adapters.training.exporting import ExportingTrainer
 from adapters.training.evaluation import Metric, coco_map, coco_mask_map, metric
 from adapters.training.images import (
     check_every_label_trained,
@@ -65,8 +66,6 @@ from adapters.training.segmentation_targets import (
 from application.ports.training import (
     ModelArchitecture,
     ParameterDescription,
-    TrainedModel,
-    Trainer,
     TrainingReporter,
     TrainingRequest,
     TrainingSample,
@@ -113,21 +112,10 @@ class EncodedScene:
     labels: np.ndarray | None = None
 
 
-class CellSegmentationTrainer(Trainer):
+class CellSegmentationTrainer(ExportingTrainer):
     """Trains the cell segmenter and evaluates its exported IR with COCO segm mAP."""
 
     architecture = ARCHITECTURE
-
-    def train(self, request: TrainingRequest, reporter: TrainingReporter) -> TrainedModel:
-        """Fit, export, evaluate."""
-        model = self.fit(request, reporter)
-        reporter.progress(90, "exporting the OpenVINO model")
-        xml, bin_ = model.export(request.output_dir / "model.xml", self.model_info(request, model))
-        testing = subset(request.samples, "testing")
-        metrics = self.evaluate(xml, testing, request, reporter) if testing else []
-        reporter.progress(100, "done")
-        return TrainedModel(xml, bin_, metrics, self.architecture.id, "fp32",
-                            xml.stat().st_size + bin_.stat().st_size)
 
     def fit(self, request: TrainingRequest, reporter: TrainingReporter) -> CellSegmenter:
         """Encode the images, train both heads, then the refinement; return the NumPy model."""
