@@ -28,4 +28,10 @@ if ! listening 1883; then
   mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
   wait_for 1883 Mosquitto || status=1
 fi
+# Headless Chromium for the live-view test (skipped with its reason where it cannot be installed).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-services: installing Debian's chromium for the live-view test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+    || echo "ensure-services: chromium could not be installed; the live-view screenshot test will be skipped"
+fi
 exit $status
