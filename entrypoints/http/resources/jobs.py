@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import falcon
+from marshmallow import ValidationError
 
 from application.errors import BadRequestError, ConflictError, InvalidInputError
 from application.queries.jobs import TERMINAL, get_job, list_jobs
@@ -30,12 +31,9 @@ def _validated(body: dict[str, Any], available: dict[str, Any]) -> tuple[str, UU
                                 {"job_type": ["Not available yet."]})
     try:
         parameters = PARAMETER_SCHEMAS[job_type]().load(body["parameters"])
-    except Exception as error:
-        messages = getattr(error, "messages", None)
-        if messages is None:
-            raise
-        raise InvalidInputError(f"Invalid parameters for {job_type}: {json.dumps(messages)}",
-                                {"parameters": messages}) from None
+    except ValidationError as error:
+        raise InvalidInputError(f"Invalid parameters for {job_type}: {json.dumps(error.messages)}",
+                                {"parameters": error.messages}) from None
     project_id = body["project_id"] or parameters.get("project_id")
     return job_type, project_id, {k: str(v) if isinstance(v, UUID) else v for k, v in parameters.items()}
 
