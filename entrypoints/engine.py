@@ -38,7 +38,7 @@ class Engine:
         container.projector.catch_up()
         if self.hosts_worker:
             self.worker = start_worker(container.jobs.broker, container.config.worker_threads)
-        container.jobs.recovery.on_start(sole_worker=self.hosts_worker)
+        self._guarded(lambda: container.jobs.recovery.on_start(sole_worker=self.hosts_worker), "job recovery")
         log.info("engine following the event log (worker %s)", "in-process" if self.hosts_worker else "remote")
         try:
             self._loop()

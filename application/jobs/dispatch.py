@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.job import Job
+from domain.job import Job, StaleAttemptError
 
 from application.jobs.commands import JobCommands
 from application.jobs.handler import JobHandler
@@ -74,6 +74,9 @@ class JobRecovery:
 
     def _interrupt(self, row: dict[str, Any], reason: str) -> None:
         handler = self.handlers.get(row["job_type"])
-        job = self.commands.interrupt(UUID(row["id"]), rerun=bool(handler and handler.rerun_on_interrupt),
-                                      reason=reason)
+        try:
+            job = self.commands.interrupt(UUID(row["id"]), rerun=bool(handler and handler.rerun_on_interrupt),
+                                          reason=reason)
+        except StaleAttemptError:  # it finished (or moved on) since the read model was read
+            return
         log.warning("job %s interrupted (%s): now %s", row["id"], reason, job.status)
