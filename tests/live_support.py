@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ import cv2
 import numpy as np
 import requests
 from falcon.testing import TestClient
+
+from tests.jobs_support import wait_until  # noqa: F401 - one polling helper for both support modules
 
 PEERS = Path(__file__).parent / "integration" / "pipeline"
 if str(PEERS) not in sys.path:  # the peers import each other as top-level modules, as their tests do
@@ -80,17 +81,6 @@ class Http:
         return reply.json  # type: ignore[no-any-return]
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, interval: float = 0.05,
-               what: str = "the condition") -> Any:
-    """Poll `condition` until it returns something truthy; that value is returned."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def unique(name: str) -> str:

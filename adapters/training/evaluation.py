@@ -49,9 +49,6 @@ def coco_map(
 
     truths[i] = [(class, [x, y, w, h])]; detections[i] = [(class, score, [x, y, w, h])].
     """
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
     images = [{"id": i, "height": h, "width": w} for i, (h, w) in enumerate(image_sizes)]
     pairs = [(i, c, box) for i, items in enumerate(truths) for c, box in items]
     annotations = [
@@ -67,17 +64,7 @@ def coco_map(
     ]
     if not results:
         return 0.0, 0.0
-    with contextlib.redirect_stdout(io.StringIO()):
-        truth = COCO()
-        truth.dataset = {"images": images, "annotations": annotations,
-                         "categories": [{"id": c} for c in range(classes)]}
-        truth.createIndex()
-        evaluation = COCOeval(truth, truth.loadRes(results), "bbox")
-        evaluation.params.maxDets = [1, 10, 100]
-        evaluation.evaluate()
-        evaluation.accumulate()
-        evaluation.summarize()
-    return float(max(evaluation.stats[1], 0.0)), float(max(evaluation.stats[0], 0.0))
+    return _coco_map(images, annotations, results, classes, "bbox")
 
 
 def coco_mask_map(
@@ -92,8 +79,6 @@ def coco_mask_map(
     polygons are in continuous pixel coordinates (COCO's convention).
     """
     from pycocotools import mask as mask_utils
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
 
     def rle(polygons: list[list[float]], h: int, w: int) -> dict[str, Any]:
         return mask_utils.merge(mask_utils.frPyObjects([p for p in polygons if len(p) >= 6], h, w))
@@ -116,12 +101,21 @@ def coco_mask_map(
                                 "segmentation": rle(polygons, h, w)})
     if not annotations or not results:
         return 0.0, 0.0
+    return _coco_map(images, annotations, results, classes, "segm")
+
+
+def _coco_map(images: list[dict], annotations: list[dict], results: list[dict], classes: int,
+              iou_type: str) -> tuple[float, float]:
+    """(mAP@0.5, mAP@0.5:0.95) by pycocotools for `bbox` or `segm` results (its printing silenced)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
     with contextlib.redirect_stdout(io.StringIO()):
         truth = COCO()
         truth.dataset = {"images": images, "annotations": annotations,
                          "categories": [{"id": c} for c in range(classes)]}
         truth.createIndex()
-        evaluation = COCOeval(truth, truth.loadRes(results), "segm")
+        evaluation = COCOeval(truth, truth.loadRes(results), iou_type)
         evaluation.params.maxDets = [1, 10, 100]
         evaluation.evaluate()
         evaluation.accumulate()
